@@ -1,0 +1,512 @@
+package rooms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	rv "github.com/rendezvous-go/rendezvous"
+)
+
+// Namespace is the Socket.IO namespace of rooms.
+const Namespace = "/rooms"
+
+// Event names, client → server.
+const (
+	EventClose        = "room:close"
+	EventLeave        = "room:leave"
+	EventKick         = "room:kick"
+	EventToggleLock   = "room:toggle_lock"
+	EventTransferHost = "room:transfer_host"
+)
+
+// Event names, server → client.
+const (
+	EventState            = "room:state"
+	EventClosed           = "room:closed"
+	EventHostUpdated      = "room:host_updated"
+	EventLockToggled      = "room:lock_toggled"
+	EventUserConnected    = "user:connected"
+	EventUserDisconnected = "user:disconnected"
+	EventUserKicked       = "user:kicked"
+	EventUserLeft         = "user:left"
+	EventError            = "error:room"
+)
+
+// Reasons carried by room:closed and user:left.
+const (
+	ReasonHostClosed = "HOST_CLOSED"
+	ReasonHostLeft   = "HOST_LEFT"
+	ReasonKicked     = "KICKED"
+	ReasonLeft       = "LEFT"
+)
+
+// DefaultCodeAlphabet leaves out letters and digits that are easily confused
+// when read aloud or typed (0/O, 1/I/L).
+const DefaultCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+// MaxCodeLength bounds ROOM_CODE_LENGTH and the length of codes accepted
+// from clients.
+const MaxCodeLength = 16
+
+// TargetRoom is the Event target that reaches every socket of a room.
+func TargetRoom(code string) string { return "room:" + code }
+
+// TargetUser is the Event target that reaches every socket of one member.
+func TargetUser(userID string) string { return "user:" + userID }
+
+// TokenIssuer issues and verifies room connection tokens.
+// auth.RoomTokens implements it.
+type TokenIssuer interface {
+	IssueRoomToken(roomCode, userID string) (string, error)
+	// VerifyRoomToken returns the token's room code and user id, or an
+	// error of KindUnauthenticated.
+	VerifyRoomToken(token string) (roomCode, userID string, err error)
+}
+
+// Config configures a Service. Zero fields take the documented defaults.
+type Config struct {
+	// Store keeps rooms. Required.
+	Store Store
+	// Tokens issues connection tokens. Required.
+	Tokens TokenIssuer
+	// Notifier publishes real-time events. Default: events are dropped.
+	Notifier rv.Notifier
+	// Clock tells the time. Default rendezvous.SystemClock.
+	Clock rv.Clock
+	// Logger receives failures that cannot be returned (a lost event).
+	// Default: silent.
+	Logger *slog.Logger
+
+	// CodeAlphabet holds the characters of room codes. Default
+	// DefaultCodeAlphabet. Letters are upper-cased; codes typed in lower
+	// case resolve.
+	CodeAlphabet string
+	// CodeLength is the length of room codes, 1 to MaxCodeLength. Default 4.
+	CodeLength int
+	// CodeAttempts bounds the random codes tried per create before
+	// ErrCodeGenerationFailed. Default 10.
+	CodeAttempts int
+	// MaxUsers is the default and the ceiling of a room's maxUsers.
+	// Default 8.
+	MaxUsers int
+	// TTL is how long a room lives after its last activity. Default 4h.
+	TTL time.Duration
+	// DisplayNameMin and DisplayNameMax bound display names, counted in
+	// characters after trimming. Defaults 1 and 32.
+	DisplayNameMin, DisplayNameMax int
+	// CloseOnHostLeave closes the room (room:closed reason HOST_LEFT) when
+	// the host leaves, instead of promoting the longest-present member.
+	CloseOnHostLeave bool
+}
+
+// Service implements rooms: REST operations, connection authentication and
+// the host controls of the /rooms namespace. It is safe for concurrent use,
+// and any number of Services on any number of processes may share a Store.
+type Service struct {
+	cfg      Config
+	alphabet []rune
+}
+
+// New validates cfg, fills in defaults and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("rooms: Config.Store is required")
+	}
+	if cfg.Tokens == nil {
+		return nil, errors.New("rooms: Config.Tokens is required")
+	}
+	if cfg.Notifier == nil {
+		cfg.Notifier = rv.NotifierFunc(func(context.Context, ...rv.Event) error { return nil })
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = rv.SystemClock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CodeAlphabet == "" {
+		cfg.CodeAlphabet = DefaultCodeAlphabet
+	}
+	if cfg.CodeLength == 0 {
+		cfg.CodeLength = 4
+	}
+	if cfg.CodeAttempts == 0 {
+		cfg.CodeAttempts = 10
+	}
+	if cfg.MaxUsers == 0 {
+		cfg.MaxUsers = 8
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = 4 * time.Hour
+	}
+	if cfg.DisplayNameMin == 0 {
+		cfg.DisplayNameMin = 1
+	}
+	if cfg.DisplayNameMax == 0 {
+		cfg.DisplayNameMax = 32
+	}
+	s := &Service{cfg: cfg}
+	seen := map[rune]bool{}
+	for _, r := range strings.ToUpper(cfg.CodeAlphabet) {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return nil, fmt.Errorf("rooms: CodeAlphabet may hold only ASCII letters and digits, not %q", r)
+		}
+		if !seen[r] {
+			seen[r] = true
+			s.alphabet = append(s.alphabet, r)
+		}
+	}
+	switch {
+	case len(s.alphabet) < 2:
+		return nil, errors.New("rooms: CodeAlphabet needs at least 2 distinct characters")
+	case cfg.CodeLength < 1 || cfg.CodeLength > MaxCodeLength:
+		return nil, fmt.Errorf("rooms: CodeLength must be 1 to %d", MaxCodeLength)
+	case cfg.CodeAttempts < 1:
+		return nil, errors.New("rooms: CodeAttempts must be positive")
+	case cfg.MaxUsers < 1:
+		return nil, errors.New("rooms: MaxUsers must be positive")
+	case cfg.TTL < time.Second:
+		return nil, errors.New("rooms: TTL must be at least one second")
+	case cfg.DisplayNameMin < 1 || cfg.DisplayNameMax < cfg.DisplayNameMin:
+		return nil, errors.New("rooms: need 1 <= DisplayNameMin <= DisplayNameMax")
+	}
+	return s, nil
+}
+
+// Config returns the configuration in force, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// CreateRequest is the body of POST /rooms.
+type CreateRequest struct {
+	DisplayName string `json:"displayName"`
+	// MaxUsers is optional: nil takes Config.MaxUsers; it may not exceed it.
+	MaxUsers *int `json:"maxUsers,omitempty"`
+}
+
+// JoinRequest is the body of POST /rooms/{code}/join.
+type JoinRequest struct {
+	DisplayName string `json:"displayName"`
+}
+
+func (s *Service) write() Write { return Write{Now: s.cfg.Clock.Now().UTC(), TTL: s.cfg.TTL} }
+
+// Create creates a room with a fresh code and its creator as host.
+func (s *Service) Create(ctx context.Context, req CreateRequest) (Ticket, error) {
+	name, err := s.displayName(req.DisplayName)
+	if err != nil {
+		return Ticket{}, err
+	}
+	maxUsers := s.cfg.MaxUsers
+	if req.MaxUsers != nil {
+		maxUsers = *req.MaxUsers
+		if maxUsers < 1 || maxUsers > s.cfg.MaxUsers {
+			return Ticket{}, ErrInvalidMaxUsers.WithMessage("maxUsers must be between 1 and %d", s.cfg.MaxUsers)
+		}
+	}
+	w := s.write()
+	host := Member{ID: newID(), DisplayName: name, JoinedAt: w.Now}
+	room := Room{HostID: host.ID, MaxUsers: maxUsers, State: StateCreated, CreatedAt: w.Now, UpdatedAt: w.Now}
+	for range s.cfg.CodeAttempts {
+		room.Code = s.newCode()
+		err := s.cfg.Store.CreateRoom(ctx, w, room, host)
+		if errors.Is(err, ErrCodeTaken) {
+			continue
+		}
+		if err != nil {
+			return Ticket{}, err
+		}
+		return s.ticket(room.Code, host.ID)
+	}
+	return Ticket{}, ErrCodeGenerationFailed
+}
+
+// Get returns a room by code (ErrRoomNotFound).
+func (s *Service) Get(ctx context.Context, code string) (Room, error) {
+	code, err := NormalizeCode(code)
+	if err != nil {
+		return Room{}, err
+	}
+	return s.cfg.Store.Room(ctx, code)
+}
+
+// Join adds a new member to the room: ErrRoomNotFound, ErrRoomLocked,
+// ErrRoomFull.
+func (s *Service) Join(ctx context.Context, code string, req JoinRequest) (Ticket, error) {
+	code, err := NormalizeCode(code)
+	if err != nil {
+		return Ticket{}, err
+	}
+	name, err := s.displayName(req.DisplayName)
+	if err != nil {
+		return Ticket{}, err
+	}
+	w := s.write()
+	m := Member{ID: newID(), DisplayName: name, JoinedAt: w.Now}
+	if _, err := s.cfg.Store.Join(ctx, w, code, m); err != nil {
+		return Ticket{}, err
+	}
+	return s.ticket(code, m.ID)
+}
+
+// Rejoin exchanges a member's token, expired or not, for a fresh one, if
+// the member is still in the room: ErrTokenRoomMismatch when the token is
+// for another room, ErrMemberNotFound, ErrRoomNotFound, or the token
+// issuer's error for a bad token.
+//
+// An expired token is accepted here only if its signature is valid: the
+// membership check against the store is what authorises the new token.
+func (s *Service) Rejoin(ctx context.Context, code, token string) (Ticket, error) {
+	code, err := NormalizeCode(code)
+	if err != nil {
+		return Ticket{}, err
+	}
+	tokCode, userID, err := s.cfg.Tokens.VerifyRoomToken(token)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if tokCode != code {
+		return Ticket{}, ErrTokenRoomMismatch
+	}
+	if _, err := s.cfg.Store.Member(ctx, code, userID); err != nil {
+		return Ticket{}, err
+	}
+	return s.ticket(code, userID)
+}
+
+// Authenticate checks a connection token the way the /rooms namespace does
+// at connect: signature and expiry, then that the room is open and the user
+// is still a member. It returns the room code and user id.
+func (s *Service) Authenticate(ctx context.Context, token string) (code, userID string, err error) {
+	code, userID, err = s.cfg.Tokens.VerifyRoomToken(token)
+	if err != nil {
+		return "", "", err
+	}
+	if _, err := s.cfg.Store.Member(ctx, code, userID); err != nil {
+		return "", "", err
+	}
+	return code, userID, nil
+}
+
+// State returns the room and every member, longest-present first.
+func (s *Service) State(ctx context.Context, code string) (Snapshot, error) {
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	members, err := s.cfg.Store.Members(ctx, code)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	snap := Snapshot{Room: room, Users: make([]User, len(members))}
+	for i, m := range members {
+		snap.Users[i] = m.user(room.HostID)
+	}
+	return snap, nil
+}
+
+// Connected records that one more socket of userID is open and tells the
+// room (user:connected). It returns the member as clients see it.
+func (s *Service) Connected(ctx context.Context, code, userID string) (User, error) {
+	m, err := s.cfg.Store.AddConnection(ctx, s.write(), code, userID, +1)
+	if err != nil {
+		return User{}, err
+	}
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return User{}, err
+	}
+	u := m.user(room.HostID)
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserConnected, map[string]any{"user": u}))
+	return u, nil
+}
+
+// Disconnected records that a socket of userID closed; when it was the
+// member's last one, the room gets user:disconnected. A user who is no
+// longer a member (left, kicked, room closed) is ignored.
+func (s *Service) Disconnected(ctx context.Context, code, userID string) error {
+	m, err := s.cfg.Store.AddConnection(ctx, s.write(), code, userID, -1)
+	if errors.Is(err, ErrMemberNotFound) || errors.Is(err, ErrRoomNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if m.Connections > 0 {
+		return nil
+	}
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return nil
+	}
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserDisconnected, map[string]any{"user": m.user(room.HostID)}))
+	return nil
+}
+
+// Leave removes userID from the room: the room gets user:left (reason
+// LEFT), the member's sockets are disconnected, and a new host is announced
+// (room:host_updated) or the room is closed (room:closed), as the store's
+// Leave decided.
+func (s *Service) Leave(ctx context.Context, code, userID string) error {
+	res, err := s.cfg.Store.Leave(ctx, s.write(), code, userID, s.cfg.CloseOnHostLeave)
+	if err != nil {
+		return err
+	}
+	evs := []rv.Event{
+		{Namespace: Namespace, Target: TargetUser(userID), Disconnect: true},
+	}
+	if res.Closed {
+		// The last member left, or the host left and the room closes with them.
+		evs = append(evs, s.closedEvent(code, ReasonHostLeft))
+		s.notify(ctx, evs...)
+		return nil
+	}
+	evs = append(evs, rv.NewEvent(Namespace, TargetRoom(code), EventUserLeft, map[string]any{"reason": ReasonLeft, "userId": userID}))
+	if res.HostChanged {
+		evs = append(evs, rv.NewEvent(Namespace, TargetRoom(code), EventHostUpdated, map[string]any{"hostId": res.Room.HostID}))
+	}
+	s.notify(ctx, evs...)
+	return nil
+}
+
+// Kick removes userID on behalf of the host hostID: the kicked member gets
+// user:kicked and is disconnected, the room gets user:left (reason KICKED).
+func (s *Service) Kick(ctx context.Context, code, hostID, userID string) error {
+	if userID == "" {
+		return ErrInvalidPayload.WithMessage("kickUserId is required")
+	}
+	if _, err := s.cfg.Store.Kick(ctx, s.write(), code, hostID, userID); err != nil {
+		return err
+	}
+	s.notify(ctx,
+		rv.Event{Namespace: Namespace, Target: TargetUser(userID), Name: EventUserKicked, Disconnect: true},
+		rv.NewEvent(Namespace, TargetRoom(code), EventUserLeft, map[string]any{"reason": ReasonKicked, "userId": userID}),
+	)
+	return nil
+}
+
+// ToggleLock flips the room's lock on behalf of the host; the room gets
+// room:lock_toggled. It returns the new state.
+func (s *Service) ToggleLock(ctx context.Context, code, hostID string) (bool, error) {
+	room, err := s.cfg.Store.ToggleLock(ctx, s.write(), code, hostID)
+	if err != nil {
+		return false, err
+	}
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventLockToggled, map[string]any{"isLocked": room.IsLocked}))
+	return room.IsLocked, nil
+}
+
+// TransferHost makes newHostID host on behalf of the host; the room gets
+// room:host_updated.
+func (s *Service) TransferHost(ctx context.Context, code, hostID, newHostID string) error {
+	if newHostID == "" {
+		return ErrInvalidPayload.WithMessage("newHostId is required")
+	}
+	room, err := s.cfg.Store.TransferHost(ctx, s.write(), code, hostID, newHostID)
+	if err != nil {
+		return err
+	}
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventHostUpdated, map[string]any{"hostId": room.HostID}))
+	return nil
+}
+
+// Close deletes the room on behalf of the host: every socket of the room
+// gets room:closed (reason HOST_CLOSED) and is disconnected, and every
+// token of the room stops working.
+func (s *Service) Close(ctx context.Context, code, hostID string) error {
+	if err := s.cfg.Store.Close(ctx, code, hostID); err != nil {
+		return err
+	}
+	s.notify(ctx, s.closedEvent(code, ReasonHostClosed))
+	return nil
+}
+
+func (s *Service) closedEvent(code, reason string) rv.Event {
+	ev := rv.NewEvent(Namespace, TargetRoom(code), EventClosed, map[string]any{"reason": reason})
+	ev.Disconnect = true
+	return ev
+}
+
+func (s *Service) notify(ctx context.Context, evs ...rv.Event) {
+	// The state change is committed; a lost event must not turn it into
+	// an error for the caller, so it is logged instead.
+	if err := s.cfg.Notifier.Notify(context.WithoutCancel(ctx), evs...); err != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelError, "rooms: event not published", slog.String("event", evs[0].Name), slog.Any("err", err))
+	}
+}
+
+func (s *Service) ticket(code, userID string) (Ticket, error) {
+	tok, err := s.cfg.Tokens.IssueRoomToken(code, userID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	return Ticket{RoomCode: code, Token: tok, UserID: userID}, nil
+}
+
+// displayName trims name and checks its length in characters and that it
+// holds no control or invisible formatting characters.
+func (s *Service) displayName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if !utf8.ValidString(name) {
+		return "", ErrInvalidDisplayName.WithMessage("displayName must be valid UTF-8")
+	}
+	n := utf8.RuneCountInString(name)
+	if n < s.cfg.DisplayNameMin || n > s.cfg.DisplayNameMax {
+		return "", ErrInvalidDisplayName.WithMessage("displayName must be %d to %d characters long", s.cfg.DisplayNameMin, s.cfg.DisplayNameMax)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200d' {
+			return "", ErrInvalidDisplayName.WithMessage("displayName must not contain control characters")
+		}
+	}
+	return name, nil
+}
+
+// NormalizeCode upper-cases a room code typed by a user and checks that it
+// can be a code at all; anything else is ErrRoomNotFound.
+func NormalizeCode(code string) (string, error) {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	if code == "" || len(code) > MaxCodeLength {
+		return "", ErrRoomNotFound
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return "", ErrRoomNotFound
+		}
+	}
+	return code, nil
+}
+
+func (s *Service) newCode() string {
+	b := make([]rune, s.cfg.CodeLength)
+	n := big.NewInt(int64(len(s.alphabet)))
+	for i := range b {
+		k, err := rand.Int(rand.Reader, n)
+		if err != nil {
+			panic("rooms: crypto/rand failed: " + err.Error())
+		}
+		b[i] = s.alphabet[k.Int64()]
+	}
+	return string(b)
+}
+
+// newID returns a random UUID (version 4).
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("rooms: crypto/rand failed: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,71 @@
+package rooms
+
+import (
+	"context"
+	"time"
+)
+
+// Write carries what every mutating Store call needs: the time to stamp
+// (UpdatedAt, JoinedAt) and the TTL that every key of the room gets again.
+type Write struct {
+	Now time.Time
+	TTL time.Duration
+}
+
+// LeaveResult tells what a Leave or Kick did to the room.
+type LeaveResult struct {
+	// Room is the room after the change (zero when Closed).
+	Room Room
+	// Closed is true when the room was deleted: the last member left, or
+	// the host left and the room is configured to close then.
+	Closed bool
+	// HostChanged is true when the leaving member was host and Room.HostID
+	// is the new host (the longest-present remaining member).
+	HostChanged bool
+}
+
+// Store keeps rooms and their members. Every method is atomic: the checks
+// it documents and the change it makes happen as one step, whatever other
+// calls run concurrently on any process. Room codes passed in are already
+// normalised (upper case). Every mutating call re-applies w.TTL to every
+// key of the room, so the room expires as one unit after its last activity.
+//
+// Implementations: store/memory, store/redis. The conformance suite in
+// store/storetest runs every implementation through the same cases.
+type Store interface {
+	// CreateRoom stores room with host as its only member. It returns
+	// ErrCodeTaken if a room with room.Code exists.
+	CreateRoom(ctx context.Context, w Write, room Room, host Member) error
+	// Room returns the room or ErrRoomNotFound.
+	Room(ctx context.Context, code string) (Room, error)
+	// Members returns the room's members, longest-present first, or
+	// ErrRoomNotFound.
+	Members(ctx context.Context, code string) ([]Member, error)
+	// Member returns one member, ErrRoomNotFound or ErrMemberNotFound.
+	Member(ctx context.Context, code, userID string) (Member, error)
+	// Join adds m to the room unless the room is missing (ErrRoomNotFound),
+	// locked (ErrRoomLocked) or has MaxUsers members (ErrRoomFull).
+	Join(ctx context.Context, w Write, code string, m Member) (Room, error)
+	// Leave removes userID (ErrRoomNotFound, ErrMemberNotFound). When the
+	// last member leaves, the room is deleted. When the host leaves, the
+	// room is deleted if closeOnHostLeave is set, else the longest-present
+	// remaining member becomes host.
+	Leave(ctx context.Context, w Write, code, userID string, closeOnHostLeave bool) (LeaveResult, error)
+	// Kick removes userID on behalf of hostID: ErrNotHost unless hostID is
+	// the host, ErrCannotKickSelf when userID == hostID, ErrMemberNotFound
+	// when userID is not a member.
+	Kick(ctx context.Context, w Write, code, hostID, userID string) (Room, error)
+	// ToggleLock flips IsLocked on behalf of hostID (ErrNotHost).
+	ToggleLock(ctx context.Context, w Write, code, hostID string) (Room, error)
+	// TransferHost makes newHostID host on behalf of hostID: ErrNotHost,
+	// ErrAlreadyHost when newHostID is already host, ErrMemberNotFound.
+	TransferHost(ctx context.Context, w Write, code, hostID, newHostID string) (Room, error)
+	// Close deletes the room and all its keys on behalf of hostID
+	// (ErrNotHost, ErrRoomNotFound).
+	Close(ctx context.Context, code, hostID string) error
+	// AddConnection adds delta (+1 or -1) to the member's open socket count
+	// and returns the member after the change; the count never drops below
+	// zero. ErrRoomNotFound or ErrMemberNotFound when there is no such
+	// member, in which case nothing changes.
+	AddConnection(ctx context.Context, w Write, code, userID string, delta int) (Member, error)
+}
