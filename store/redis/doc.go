@@ -1,0 +1,49 @@
+// Package redis implements the rendezvous store interfaces on Redis, for
+// deployments where several instances share state: RoomStore
+// (rooms.Store), RateLimiter and Broker (rendezvous.Notifier over pub/sub).
+// Any goredis.UniversalClient works: a single server, Sentinel or Redis
+// Cluster.
+//
+// # Atomicity
+//
+// Every RoomStore method that writes is one Lua script (embedded from
+// lua/*.lua), so its checks and its change happen as one step whatever
+// other instances do: a room never exceeds MaxUsers under concurrent
+// joins, and only one of several concurrent last leaves closes it. Scripts
+// run with EVALSHA and fall back to EVAL when Redis does not know them yet.
+// Scripts report rule violations as a status that the Go side returns as
+// the rooms error with that Code, so errors.Is(err, rooms.ErrRoomFull)
+// works; driver and network errors are wrapped.
+//
+// # Key layout
+//
+// With the default prefix "rv:", a room with code CODE has:
+//
+//	rv:room:{CODE}                hash: code, hostId, isLocked ("0"/"1"),
+//	                              maxUsers, state, createdAt, updatedAt,
+//	                              seq (the last join sequence number)
+//	rv:room:{CODE}:users          sorted set: member user ids scored by
+//	                              join sequence, longest-present first
+//	rv:room:{CODE}:user:<userId>  hash: id, displayName, joinedAt, conns
+//
+// Times are unix milliseconds in decimal, so they round-trip exactly to
+// the millisecond and come back in UTC. The join sequence (HINCRBY on the
+// room's seq field) orders members strictly even when they join within the
+// same millisecond, so the host who leaves is always succeeded by the
+// same member: the one with the lowest score.
+//
+// The braces are part of the keys: they are a Redis Cluster hash tag, so
+// every key of a room lives in the same slot and one script can touch
+// them all. Room codes containing '{' or '}' are therefore refused (a
+// read or write of such a code returns rooms.ErrRoomNotFound).
+//
+// Every script that writes sets the TTL of the write (rooms.Write.TTL,
+// rounded up to whole milliseconds) on every key of the room again, so the
+// room expires as one unit after its last write and no key is ever left
+// without a TTL; closing the room, or the last member leaving, deletes
+// every key at once.
+//
+// The rate limiter keeps one counter per limited key,
+// rv:ratelimit:<key>, expiring with its window. The broker publishes on
+// one channel, rv:events.
+package redis

@@ -1,0 +1,47 @@
+-- Helpers shared by the room scripts: room.go prepends this file to each
+-- of them, so that the rule "every write re-applies the TTL to every key of
+-- the room" lives in one place.
+--
+-- Key layout (see doc.go), for a room with code CODE:
+--   KEYS[1]                        <prefix>room:{CODE}              room hash
+--   KEYS[2]                        <prefix>room:{CODE}:users        member zset, score = join sequence
+--   KEYS[1] .. ':user:' .. userId  <prefix>room:{CODE}:user:<id>    member hash
+-- The member keys are derived here rather than passed in KEYS; the {CODE}
+-- hash tag puts them in the same Redis Cluster slot as KEYS[1].
+--
+-- Every script returns a table whose first element is a status: 'OK',
+-- 'CLOSED' (leave.lua), or the Code of a rooms error such as 'ROOM_FULL'.
+
+local function member_key(room_key, user_id)
+    return room_key .. ':user:' .. user_id
+end
+
+-- touch sets the TTL (milliseconds) of the room hash, the member zset and
+-- every member hash.
+local function touch(room_key, users_key, ttl)
+    redis.call('pexpire', room_key, ttl)
+    redis.call('pexpire', users_key, ttl)
+    local ids = redis.call('zrange', users_key, 0, -1)
+    for _, id in ipairs(ids) do
+        redis.call('pexpire', member_key(room_key, id), ttl)
+    end
+end
+
+-- destroy deletes every key of the room.
+local function destroy(room_key, users_key)
+    local ids = redis.call('zrange', users_key, 0, -1)
+    for _, id in ipairs(ids) do
+        redis.call('del', member_key(room_key, id))
+    end
+    redis.call('del', room_key, users_key)
+end
+
+-- is_host reports whether user_id is the room's host.
+local function is_host(room_key, user_id)
+    return redis.call('hget', room_key, 'hostId') == user_id
+end
+
+-- is_member reports whether user_id is a member of the room.
+local function is_member(users_key, user_id)
+    return redis.call('zscore', users_key, user_id) ~= false
+end

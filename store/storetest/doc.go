@@ -1,0 +1,35 @@
+// Package storetest is the conformance suite of the rendezvous stores:
+// every implementation of a store interface runs through the same cases,
+// so that code tested against store/memory behaves the same on
+// store/redis.
+//
+// There is one Run function per interface:
+//
+//   - RunRooms checks a rooms.Store: every documented rule and error, join
+//     order and host succession, expiry of the whole room after its last
+//     write, and atomicity under concurrent calls.
+//   - RunRateLimiter checks a fixed-window rate limiter.
+//   - RunBroker checks a rendezvous.Notifier that can also be subscribed to.
+//
+// An implementation's tests call it with a constructor that returns a
+// fresh, isolated instance for each case:
+//
+//	func TestRoomStore(t *testing.T) {
+//		storetest.RunRooms(t, func(t *testing.T) storetest.RoomHarness {
+//			clock := newManualClock()
+//			return storetest.RoomHarness{
+//				Store:       memory.NewRoomStore(clock),
+//				FastForward: clock.Advance,
+//				Now:         clock.Now,
+//			}
+//		})
+//	}
+//
+// Cases run as parallel subtests; run the suite with -race. When an
+// implementation cannot move its clock (a real Redis server), expiry is
+// checked with short TTLs and real sleeps, in no more than two cases per
+// suite.
+//
+// The suite needs a *testing.T, so this package has no runnable example:
+// store/memory and store/redis show its use in their tests.
+package storetest
