@@ -1,0 +1,755 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+type connState uint8
+
+const (
+	stateOpen connState = iota
+	stateClosed
+)
+
+// closeMode tells closeWith what the client should receive.
+type closeMode uint8
+
+const (
+	// closeQuiet is used when the client initiated the close or the
+	// transport is gone: a pending polling request gets a noop packet.
+	closeQuiet closeMode = iota
+	// closeNotify sends an Engine.IO close packet to the client if it can be
+	// delivered right away.
+	closeNotify
+	// closeLingerMode keeps a polling session around until the client fetched
+	// its last packets and then the close packet (used by Shutdown).
+	closeLingerMode
+)
+
+var (
+	errConnClosed       = errors.New("socketio: connection closed")
+	errUnexpectedText   = errors.New("socketio: text packet while waiting for binary attachments")
+	errUnexpectedBinary = errors.New("socketio: unexpected binary packet")
+)
+
+var (
+	pingPacket  = []byte{eioPing}
+	closePacket = []byte{eioClose}
+	noopPacket  = []byte{eioNoop}
+)
+
+// conn is one Engine.IO session. It carries either the polling transport or
+// a WebSocket, plus at most one WebSocket probing for an upgrade.
+type conn struct {
+	srv *Server
+	sid string
+	req requestInfo
+
+	// ser runs the Socket.IO handlers of this connection one at a time.
+	ser serial
+
+	mu        sync.Mutex
+	state     connState
+	finalized bool
+	lingering bool
+
+	ws        *wsConn // active WebSocket transport (nil while polling)
+	probe     *wsConn // WebSocket being upgraded to
+	probing   bool    // an upgrade is in progress (probe reserved)
+	upgrading bool    // the probe was answered: polling requests return at once
+
+	// Polling transport.
+	queue      [][]byte
+	wake       chan struct{}
+	getActive  bool
+	postActive bool
+	linger     *time.Timer
+
+	// Heartbeat.
+	hb           *time.Timer
+	hbDue        time.Time
+	awaitingPong bool
+
+	connTimer     *time.Timer
+	everConnected bool
+
+	sockets []*Socket
+	bin     *socketPacket // binary packet waiting for its attachments
+}
+
+func newConn(s *Server, r *http.Request) *conn {
+	return &conn{srv: s, sid: newID(), req: newRequestInfo(r)}
+}
+
+func (c *conn) openPacket(transport string) []byte {
+	upgrades := []string{}
+	if transport == "polling" {
+		upgrades = append(upgrades, "websocket")
+	}
+	cfg := &c.srv.cfg
+	data, _ := json.Marshal(struct {
+		SID          string   `json:"sid"`
+		Upgrades     []string `json:"upgrades"`
+		PingInterval int64    `json:"pingInterval"`
+		PingTimeout  int64    `json:"pingTimeout"`
+		MaxPayload   int64    `json:"maxPayload"`
+	}{c.sid, upgrades, cfg.PingInterval.Milliseconds(), cfg.PingTimeout.Milliseconds(), cfg.MaxPayload})
+	return append([]byte{eioOpen}, data...)
+}
+
+// start arms the heartbeat and the connect timeout.
+func (c *conn) start() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return
+	}
+	d := c.srv.cfg.PingInterval
+	c.hbDue = time.Now().Add(d)
+	c.hb = time.AfterFunc(d, c.onHeartbeat)
+	if t := c.srv.cfg.ConnectTimeout; t > 0 && !c.everConnected {
+		c.connTimer = time.AfterFunc(t, c.onConnectTimeout)
+	}
+}
+
+func (c *conn) onHeartbeat() {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	now := time.Now()
+	if d := c.hbDue.Sub(now); d > 0 {
+		// A pong re-armed the timer while this run was pending.
+		c.hb.Reset(d)
+		c.mu.Unlock()
+		return
+	}
+	if c.awaitingPong {
+		c.mu.Unlock()
+		c.closeWith("ping timeout", closeNotify)
+		return
+	}
+	c.awaitingPong = true
+	d := c.srv.cfg.PingTimeout
+	c.hbDue = now.Add(d)
+	c.hb.Reset(d)
+	c.sendLocked(pingPacket)
+	c.mu.Unlock()
+}
+
+func (c *conn) onPong() {
+	c.mu.Lock()
+	if c.state == stateOpen && c.awaitingPong {
+		c.awaitingPong = false
+		d := c.srv.cfg.PingInterval
+		c.hbDue = time.Now().Add(d)
+		c.hb.Reset(d)
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) onConnectTimeout() {
+	c.mu.Lock()
+	expired := c.state == stateOpen && !c.everConnected
+	c.mu.Unlock()
+	if expired {
+		c.srv.log.Debug("socketio: no namespace connected in time, closing", "sid", c.sid)
+		c.closeWith("forced server close", closeNotify)
+	}
+}
+
+func (c *conn) markConnected() {
+	c.mu.Lock()
+	if !c.everConnected {
+		c.everConnected = true
+		if c.connTimer != nil {
+			c.connTimer.Stop()
+			c.connTimer = nil
+		}
+	}
+	c.mu.Unlock()
+}
+
+// signal wakes a pending polling GET. c.mu must be held.
+func (c *conn) signal() {
+	if c.wake == nil {
+		return
+	}
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// sendLocked writes one encoded Engine.IO packet to the active transport or
+// queues it for the next polling GET. c.mu must be held. The packet bytes
+// must not be modified afterwards (they may be shared between connections).
+func (c *conn) sendLocked(pkt []byte) error {
+	if c.ws != nil {
+		return c.ws.writeFrameLocked(ws.OpText, pkt)
+	}
+	c.queue = append(c.queue, pkt)
+	c.signal()
+	return nil
+}
+
+// sendBinaryLocked sends a binary message packet: a binary frame on a
+// WebSocket, a base64 "b" packet on polling. c.mu must be held.
+func (c *conn) sendBinaryLocked(data []byte) error {
+	if c.ws != nil {
+		return c.ws.writeFrameLocked(ws.OpBinary, data)
+	}
+	c.queue = append(c.queue, appendEnginePacket(nil, enginePacket{Type: eioMessage, Data: data, Binary: true}))
+	c.signal()
+	return nil
+}
+
+// send writes a packet and its binary attachments, without interleaving,
+// if the session is open. It never closes the session itself: a failed
+// WebSocket write closes the network connection, which the reader goroutine
+// then reports.
+func (c *conn) send(pkt []byte, atts ...[]byte) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return errConnClosed
+	}
+	if err := c.sendLocked(pkt); err != nil {
+		return err
+	}
+	for _, a := range atts {
+		if err := c.sendBinaryLocked(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeWith closes the session once, disconnecting its sockets with reason.
+func (c *conn) closeWith(reason string, mode closeMode) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stateClosed
+	c.srv.count.Add(-1)
+	if c.hb != nil {
+		c.hb.Stop()
+	}
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+		c.connTimer = nil
+	}
+	sockets := c.sockets
+	c.sockets = nil
+	c.bin = nil
+	finalizeNow := true
+	if w := c.ws; w != nil {
+		if mode != closeQuiet {
+			w.writeFrameLocked(ws.OpText, closePacket)
+		}
+		w.writeCloseLocked(ws.StatusNormalClosure)
+		c.queue = nil
+	} else {
+		switch {
+		case mode == closeLingerMode:
+			// The queued packets (DISCONNECTs) go out first and the close
+			// packet on the following poll: the reference client handles
+			// a close packet before the messages of the same payload.
+			finalizeNow = false
+			c.lingering = true
+			d := min(c.srv.cfg.PingTimeout, maxPollLinger)
+			c.linger = time.AfterFunc(d, c.finalize)
+		case mode == closeNotify:
+			c.queue = append(c.queue, closePacket)
+		case c.getActive && len(c.queue) == 0:
+			c.queue = append(c.queue, noopPacket)
+		}
+		if !c.lingering {
+			if c.getActive {
+				finalizeNow = false // the pending GET delivers the queue and finalizes
+			} else {
+				c.queue = nil
+			}
+		}
+		c.signal()
+	}
+	if p := c.probe; p != nil && !(c.lingering && c.upgrading) {
+		// An upgrade whose probe was already answered is left to complete
+		// while lingering: the client paused polling and will only read the
+		// last packets on the WebSocket (see completeUpgrade).
+		c.probe = nil
+		p.writeCloseLocked(ws.StatusNormalClosure)
+	}
+	c.mu.Unlock()
+
+	c.srv.log.Debug("socketio: connection closed", "sid", c.sid, "reason", reason)
+	for _, s := range sockets {
+		s.closeSocket(reason, false)
+	}
+	if finalizeNow {
+		c.finalize()
+	}
+}
+
+// finalize forgets the session. It is idempotent.
+func (c *conn) finalize() {
+	c.mu.Lock()
+	if c.finalized {
+		c.mu.Unlock()
+		return
+	}
+	open := c.state == stateOpen
+	c.mu.Unlock()
+	if open {
+		// Forced by Shutdown: close first (which may finalize by itself).
+		c.closeWith("server shutting down", closeQuiet)
+	}
+	c.mu.Lock()
+	if c.finalized {
+		c.mu.Unlock()
+		return
+	}
+	c.finalized = true
+	c.lingering = false
+	c.queue = nil
+	if p := c.probe; p != nil {
+		c.probe = nil
+		p.writeCloseLocked(ws.StatusNormalClosure)
+	}
+	if c.linger != nil {
+		c.linger.Stop()
+		c.linger = nil
+	}
+	c.signal()
+	c.mu.Unlock()
+	c.srv.unregister(c)
+}
+
+// shutdown disconnects every socket (sending DISCONNECT) and closes the
+// session with a close packet.
+func (c *conn) shutdown() {
+	c.mu.Lock()
+	sockets := append([]*Socket(nil), c.sockets...)
+	c.mu.Unlock()
+	for _, s := range sockets {
+		s.closeSocket(reasonServerShutdown, true)
+	}
+	c.closeWith(reasonServerShutdown, closeLingerMode)
+}
+
+// handleGet serves a polling GET: it blocks until packets are available,
+// the session closes or the client goes away.
+func (c *conn) handleGet(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.ws != nil {
+		c.mu.Unlock()
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	if c.finalized || (c.state != stateOpen && !c.lingering) {
+		c.mu.Unlock()
+		writeError(w, http.StatusBadRequest, errCodeUnknownSID)
+		return
+	}
+	if c.getActive {
+		c.mu.Unlock()
+		c.srv.log.Debug("socketio: overlapping polling GET", "sid", c.sid)
+		c.closeWith("transport error", closeNotify)
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	c.getActive = true
+	wake := c.wake
+	for len(c.queue) == 0 && c.state == stateOpen && !c.upgrading && c.ws == nil {
+		c.mu.Unlock()
+		select {
+		case <-wake:
+		case <-r.Context().Done():
+			c.mu.Lock()
+			c.getActive = false
+			closed := c.state != stateOpen
+			c.mu.Unlock()
+			c.closeWith("transport error", closeQuiet)
+			if closed {
+				c.finalize()
+			}
+			return
+		}
+		c.mu.Lock()
+	}
+	packets := c.queue
+	c.queue = nil
+	c.getActive = false
+	finalize := c.state != stateOpen
+	if finalize && c.lingering {
+		if len(packets) == 0 {
+			packets = [][]byte{closePacket}
+		} else {
+			finalize = false // the close packet goes with the next poll
+		}
+	}
+	c.mu.Unlock()
+
+	if len(packets) == 0 {
+		packets = [][]byte{noopPacket}
+	}
+	writePayload(w, packets)
+	if finalize {
+		c.finalize()
+	}
+}
+
+func writePayload(w http.ResponseWriter, packets [][]byte) {
+	var body []byte
+	if len(packets) == 1 {
+		body = packets[0]
+	} else {
+		n := len(packets) - 1
+		for _, p := range packets {
+			n += len(p)
+		}
+		body = appendPayload(make([]byte, 0, n), packets)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(body)
+}
+
+// handlePost serves a polling POST carrying a payload of packets.
+func (c *conn) handlePost(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.ws != nil {
+		c.mu.Unlock()
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		writeError(w, http.StatusBadRequest, errCodeUnknownSID)
+		return
+	}
+	if c.postActive {
+		c.mu.Unlock()
+		c.srv.log.Debug("socketio: overlapping polling POST", "sid", c.sid)
+		c.closeWith("transport error", closeNotify)
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	if r.Header.Get("Content-Type") == "application/octet-stream" {
+		// Engine.IO v4 always sends base64 text payloads.
+		c.mu.Unlock()
+		c.closeWith("transport error", closeNotify)
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	c.postActive = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.postActive = false
+		c.mu.Unlock()
+	}()
+
+	limit := c.srv.cfg.MaxPayload
+	if r.ContentLength > limit {
+		c.closeWith("transport error", closeNotify)
+		writeJSONError(w, http.StatusRequestEntityTooLarge, errCodeBadRequest, "Payload too large")
+		return
+	}
+	bp := getBuf()
+	defer putBuf(bp)
+	body, tooLarge, err := readBody(r.Body, bp, limit)
+	if tooLarge {
+		c.closeWith("transport error", closeNotify)
+		writeJSONError(w, http.StatusRequestEntityTooLarge, errCodeBadRequest, "Payload too large")
+		return
+	}
+	if err != nil {
+		c.closeWith("transport error", closeQuiet)
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+
+	var perr error
+	if err := decodePayload(body, func(p enginePacket) bool {
+		if perr = c.onEnginePacket(p); perr != nil {
+			return false
+		}
+		return true
+	}); err != nil {
+		perr = err
+	}
+	if perr != nil && perr != errConnClosed {
+		c.srv.log.Debug("socketio: invalid polling payload", "sid", c.sid, "err", perr)
+		c.closeWith("parse error", closeNotify)
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	io.WriteString(w, "ok")
+}
+
+// readBody reads at most limit bytes into *bp. It reports tooLarge when the
+// body is longer than limit.
+func readBody(r io.Reader, bp *[]byte, limit int64) (body []byte, tooLarge bool, err error) {
+	b := (*bp)[:0]
+	defer func() { *bp = b }()
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, rerr := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if int64(len(b)) > limit {
+			return nil, true, nil
+		}
+		if rerr == io.EOF {
+			return b, false, nil
+		}
+		if rerr != nil {
+			return nil, false, rerr
+		}
+	}
+}
+
+// onEnginePacket handles one packet received on the active transport. A
+// non-nil error means a protocol violation ("parse error"); errConnClosed
+// means the session is (now) closed and further packets must be ignored.
+func (c *conn) onEnginePacket(p enginePacket) error {
+	c.mu.Lock()
+	open := c.state == stateOpen
+	c.mu.Unlock()
+	if !open {
+		return errConnClosed
+	}
+	switch p.Type {
+	case eioClose:
+		c.closeWith("transport close", closeQuiet)
+		return errConnClosed
+	case eioPong:
+		c.onPong()
+	case eioPing:
+		// Engine.IO v4 pings go from the server to the client only.
+		c.srv.log.Debug("socketio: invalid heartbeat direction", "sid", c.sid)
+		c.closeWith("transport error", closeNotify)
+		return errConnClosed
+	case eioMessage:
+		if p.Binary {
+			return c.onBinary(p.Data)
+		}
+		return c.onText(p.Data)
+	}
+	// open, upgrade and noop packets carry nothing to act on.
+	return nil
+}
+
+// onText decodes a Socket.IO packet. data may be reused by the caller after
+// onText returns.
+func (c *conn) onText(data []byte) error {
+	c.mu.Lock()
+	waiting := c.bin != nil
+	c.mu.Unlock()
+	if waiting {
+		return errUnexpectedText
+	}
+	p, err := decodeSocketPacket(data)
+	if err != nil {
+		return err
+	}
+	if p.Type == sioConnect && p.Data != nil {
+		p.Data = append([]byte(nil), p.Data...)
+	} else {
+		p.Data = nil
+	}
+	if isBinaryType(p.Type) && p.Attachments > 0 {
+		p.Binary = make([][]byte, 0, p.Attachments)
+		c.mu.Lock()
+		c.bin = p
+		c.mu.Unlock()
+		return nil
+	}
+	c.dispatchAsync(p)
+	return nil
+}
+
+// onBinary receives one attachment; data is owned by the callee.
+func (c *conn) onBinary(data []byte) error {
+	c.mu.Lock()
+	p := c.bin
+	if p == nil {
+		c.mu.Unlock()
+		return errUnexpectedBinary
+	}
+	p.Binary = append(p.Binary, data)
+	done := len(p.Binary) == p.Attachments
+	if done {
+		c.bin = nil
+	}
+	c.mu.Unlock()
+	if done {
+		c.dispatchAsync(p)
+	}
+	return nil
+}
+
+func (c *conn) dispatchAsync(p *socketPacket) {
+	c.ser.do(func() { c.dispatch(p) })
+}
+
+// dispatch routes a complete Socket.IO packet. It runs serialized with every
+// other handler of the connection.
+func (c *conn) dispatch(p *socketPacket) {
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return
+	}
+	s := c.socketLocked(p.Nsp)
+	c.mu.Unlock()
+
+	switch p.Type {
+	case sioConnect:
+		if s != nil {
+			c.srv.log.Debug("socketio: duplicate CONNECT", "sid", c.sid, "nsp", p.Nsp)
+			c.closeWith("parse error", closeNotify)
+			return
+		}
+		n := c.srv.namespace(p.Nsp)
+		if n == nil {
+			c.send(encodeMessage(sioConnectError, p.Nsp, -1, invalidNamespacePayload))
+			return
+		}
+		n.connect(c, p.Data)
+	case sioDisconnect:
+		if s != nil {
+			s.closeSocket(reasonClientDisconnect, false)
+		}
+	case sioEvent, sioBinaryEvent:
+		if s != nil {
+			s.onEvent(p)
+		}
+	case sioAck, sioBinaryAck:
+		if s != nil {
+			s.onAck(p)
+		}
+	default:
+		c.srv.log.Debug("socketio: unexpected packet type from client", "sid", c.sid, "type", p.Type)
+		c.closeWith("parse error", closeNotify)
+	}
+}
+
+var invalidNamespacePayload = []byte(`{"message":"Invalid namespace"}`)
+
+// socketLocked returns the socket of namespace nsp. c.mu must be held.
+func (c *conn) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
+}
+
+func (c *conn) addSocket(s *Socket) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != stateOpen {
+		return false
+	}
+	c.sockets = append(c.sockets, s)
+	return true
+}
+
+func (c *conn) removeSocket(s *Socket) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, x := range c.sockets {
+		if x == s {
+			last := len(c.sockets) - 1
+			c.sockets[i] = c.sockets[last]
+			c.sockets[last] = nil
+			c.sockets = c.sockets[:last]
+			if len(c.sockets) == 0 {
+				c.sockets = nil
+			}
+			return
+		}
+	}
+}
+
+// serial runs functions one at a time without a dedicated goroutine: the
+// first caller runs its function and then drains whatever other callers
+// queued meanwhile. A function queued from inside a running function runs
+// right after it, so handlers may safely trigger other handlers.
+type serial struct {
+	mu      sync.Mutex
+	running bool
+	queue   []func()
+}
+
+func (q *serial) do(f func()) {
+	q.mu.Lock()
+	if q.running {
+		q.queue = append(q.queue, f)
+		q.mu.Unlock()
+		return
+	}
+	q.running = true
+	q.mu.Unlock()
+	for f != nil {
+		q.run(f)
+		q.mu.Lock()
+		if len(q.queue) == 0 {
+			q.running = false
+			q.queue = nil
+			f = nil
+		} else {
+			f = q.queue[0]
+			q.queue[0] = nil
+			q.queue = q.queue[1:]
+		}
+		q.mu.Unlock()
+	}
+}
+
+func (q *serial) run(f func()) {
+	defer func() {
+		// Handlers recover their own panics; this only keeps the queue
+		// consistent if something else panics.
+		recover()
+	}()
+	f()
+}
+
+// Buffer pools for request bodies and WebSocket frames.
+const maxPooledBuf = 64 << 10
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if b == nil || cap(*b) > maxPooledBuf {
+		return
+	}
+	*b = (*b)[:0]
+	bufPool.Put(b)
+}

@@ -1,0 +1,59 @@
+// Package socketio implements a Socket.IO v5 server on top of Engine.IO v4
+// (protocol revision 4), compatible with the official socket.io-client v4
+// with its default options (HTTP long-polling first, then upgrade to
+// WebSocket) as well as with transports: ["websocket"].
+//
+// # Overview
+//
+// A Server is an http.Handler serving the whole Engine.IO endpoint; mount it
+// where the clients expect it, usually "/socket.io/":
+//
+//	srv := socketio.NewServer(socketio.Config{})
+//	mux.Handle("/socket.io/", srv)
+//
+// Namespaces are created with Server.Of ("/" always exists). Each namespace
+// has an optional authorization handler (OnConnect), event handlers (On and
+// OnAny) and a disconnect handler (OnDisconnect). Sockets can join rooms, and
+// Namespace.Emit broadcasts to a room or to the whole namespace; the packet
+// is encoded once and the same bytes are written to every recipient.
+//
+// # Ordering and concurrency
+//
+// All handlers of one client connection (OnConnect, On/OnAny handlers, ack
+// callbacks and OnDisconnect, across every namespace multiplexed on the
+// connection) run one at a time, in the order the packets arrived. They run
+// on the connection's reader goroutine or on the goroutine that triggered
+// them (for example the one calling Socket.Disconnect); no goroutine is
+// started per packet. A slow handler delays its own connection only. Emits
+// made inside OnConnect are delivered right after the CONNECT packet.
+// OnDisconnect is called exactly once per connected socket. Panics in
+// handlers are recovered and logged, and the socket is disconnected.
+//
+// # Protocol
+//
+// The Engine.IO layer implements the handshake, the heartbeat (the server
+// pings every PingInterval and closes the connection when no pong arrives
+// within PingTimeout), HTTP long-polling with record-separated payloads and
+// base64 binary packets, WebSocket (built on github.com/gobwas/ws), the
+// polling to WebSocket upgrade (2probe/3probe/noop/5) and the close packet.
+// Rejected requests get the same status codes and JSON bodies as the
+// reference server, for example
+// {"code":1,"message":"Session ID unknown"}.
+//
+// The Socket.IO layer implements CONNECT (with auth payload), CONNECT_ERROR,
+// DISCONNECT, EVENT, ACK, BINARY_EVENT and BINARY_ACK, over any number of
+// namespaces multiplexed on one connection. Received attachments are
+// available in Event.Attachments (the placeholders stay in Event.Args, see
+// Event.Attachment); top-level []byte arguments of Emit and Ack are sent as
+// binary attachments. Decoding is strict: a malformed packet closes the
+// Engine.IO connection and its sockets see OnDisconnect with reason
+// "parse error", while the server carries on.
+//
+// # Resources
+//
+// An idle WebSocket connection owns exactly one goroutine (its reader,
+// blocked in Read with a shallow stack) and no I/O buffers: frames are read
+// header first into pooled buffers that are released after each message, and
+// writes are framed into pooled buffers directly on the network connection.
+// An idle polling connection owns no goroutine. Heartbeats use timers.
+package socketio

@@ -1,0 +1,473 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync"
+)
+
+// Disconnect reasons passed to OnDisconnect handlers. They match the
+// reasons of the reference JavaScript server.
+const (
+	reasonClientDisconnect = "client namespace disconnect"
+	reasonServerDisconnect = "server namespace disconnect"
+	reasonServerShutdown   = "server shutting down"
+)
+
+// ConnectHandler authorizes a connection to a namespace. auth is the payload
+// of the client's CONNECT packet (the "auth" option of socket.io-client), nil
+// when there is none. ctx is the socket's context.
+//
+// Returning an error refuses the connection: the client receives a
+// CONNECT_ERROR packet whose payload is {"message": e.Message, "data": e.Data}
+// when the error wraps a *ConnectError (data is omitted when nil), and
+// {"message": err.Error()} otherwise. The Engine.IO connection stays open, so
+// the client may still connect to other namespaces.
+//
+// Returning nil accepts it: the client receives CONNECT {"sid": ...}. Events
+// emitted on s from inside the handler are queued and delivered right after
+// that CONNECT packet, in order, so the handler may send initial state with
+// s.Emit. Rooms joined inside the handler take effect when the socket is
+// connected.
+type ConnectHandler func(ctx context.Context, s *Socket, auth json.RawMessage) error
+
+// ConnectError is an error that controls the CONNECT_ERROR payload sent to
+// the client when a ConnectHandler refuses a connection.
+type ConnectError struct {
+	// Message becomes the message of the client-side Error.
+	Message string
+	// Data is marshalled as JSON into the data field of the client-side
+	// Error (omitted when nil).
+	Data any
+}
+
+// Error implements the error interface.
+func (e *ConnectError) Error() string { return e.Message }
+
+// EventHandler handles an event received from a client.
+type EventHandler func(s *Socket, ev *Event)
+
+// Event is an event received from a client.
+type Event struct {
+	// Name is the event name.
+	Name string
+	// Args are the JSON arguments after the event name.
+	Args []json.RawMessage
+	// Attachments are the binary attachments of a BINARY_EVENT packet, in
+	// order. The {"_placeholder":true,"num":N} objects stay in Args.
+	Attachments [][]byte
+	// Ack is non-nil when the client requested an acknowledgement. Calling
+	// it sends an ACK packet with the given arguments, marshalled as JSON
+	// (top-level []byte arguments are sent as binary attachments). Only the
+	// first call has an effect; it may be called after the handler
+	// returned.
+	Ack func(args ...any)
+}
+
+// Arg unmarshals the i-th argument into v.
+func (e *Event) Arg(i int, v any) error {
+	if i < 0 || i >= len(e.Args) {
+		return fmt.Errorf("socketio: event %q has no argument %d", e.Name, i)
+	}
+	return json.Unmarshal(e.Args[i], v)
+}
+
+// Attachment returns the binary attachment that the i-th argument stands
+// for, when that argument is a {"_placeholder":true,"num":N} object.
+func (e *Event) Attachment(i int) ([]byte, bool) {
+	if i < 0 || i >= len(e.Args) || firstNonSpace(e.Args[i]) != '{' {
+		return nil, false
+	}
+	var p struct {
+		Placeholder bool `json:"_placeholder"`
+		Num         *int `json:"num"`
+	}
+	if json.Unmarshal(e.Args[i], &p) != nil || !p.Placeholder || p.Num == nil || *p.Num < 0 || *p.Num >= len(e.Attachments) {
+		return nil, false
+	}
+	return e.Attachments[*p.Num], true
+}
+
+// Namespace is a Socket.IO namespace ("/" or a name like "/chat"). Its
+// handlers should be registered before clients connect; registering later
+// is safe but only affects later packets.
+//
+// Handlers of one client connection (across all its namespaces) run one at
+// a time, in the order the packets arrived, on a goroutine of this package
+// (usually the connection's reader). A handler that blocks delays the other
+// packets of its connection, including heartbeats, but never other
+// connections. Handlers that panic are recovered and logged and their
+// socket is disconnected.
+type Namespace struct {
+	srv  *Server
+	name string
+
+	hmu          sync.RWMutex
+	onConnect    ConnectHandler
+	onDisconnect func(*Socket, string)
+	handlers     map[string]EventHandler
+	onAny        EventHandler
+
+	smu     sync.RWMutex
+	sockets map[*Socket]struct{}
+	rooms   map[string]map[*Socket]struct{}
+}
+
+func newNamespace(s *Server, name string) *Namespace {
+	return &Namespace{
+		srv:      s,
+		name:     name,
+		handlers: make(map[string]EventHandler),
+		sockets:  make(map[*Socket]struct{}),
+		rooms:    make(map[string]map[*Socket]struct{}),
+	}
+}
+
+// Name returns the namespace name, such as "/" or "/chat".
+func (n *Namespace) Name() string { return n.name }
+
+// OnConnect sets the handler that authorizes connections (see
+// ConnectHandler). Without one every connection is accepted.
+func (n *Namespace) OnConnect(h ConnectHandler) {
+	n.hmu.Lock()
+	n.onConnect = h
+	n.hmu.Unlock()
+}
+
+// OnDisconnect sets the handler called exactly once for every socket that
+// was connected, when it leaves the namespace. reason is one of
+// "client namespace disconnect", "server namespace disconnect",
+// "transport close", "transport error", "ping timeout", "parse error" or
+// "server shutting down".
+func (n *Namespace) OnDisconnect(h func(s *Socket, reason string)) {
+	n.hmu.Lock()
+	n.onDisconnect = h
+	n.hmu.Unlock()
+}
+
+// On sets the handler of the named event, replacing any previous one.
+func (n *Namespace) On(event string, h EventHandler) {
+	n.hmu.Lock()
+	n.handlers[event] = h
+	n.hmu.Unlock()
+}
+
+// OnAny sets the fallback handler for events that have no handler of their
+// own. By default such events are ignored.
+func (n *Namespace) OnAny(h EventHandler) {
+	n.hmu.Lock()
+	n.onAny = h
+	n.hmu.Unlock()
+}
+
+func (n *Namespace) handler(event string) EventHandler {
+	n.hmu.RLock()
+	defer n.hmu.RUnlock()
+	if h := n.handlers[event]; h != nil {
+		return h
+	}
+	return n.onAny
+}
+
+// Emit sends an event to every socket of this namespace connected to this
+// server that joined room, or to all of them when room is "". The packet is
+// encoded once and the same bytes are written to every socket. Arguments are
+// marshalled as JSON, except top-level []byte arguments, which are sent as
+// binary attachments (a BINARY_EVENT packet; []byte nested in other values
+// is marshalled as a base64 string). Errors are logged.
+func (n *Namespace) Emit(room string, event string, args ...any) {
+	msg, err := encodeEvent(n.name, event, -1, args)
+	if err != nil {
+		n.srv.log.Error("socketio: cannot encode event", "nsp", n.name, "event", event, "err", err)
+		return
+	}
+	targets := n.members(room)
+	for _, s := range *targets {
+		s.write(msg)
+	}
+	releaseMembers(targets)
+}
+
+// DisconnectRoom disconnects from this namespace every local socket in room
+// (every socket when room is ""): each client receives a DISCONNECT packet
+// and OnDisconnect runs with reason "server namespace disconnect".
+//
+// The disconnection of a socket waits for the handler its connection is
+// running, if any: a client whose event made the server disconnect it (a
+// "leave" event, say) receives the event's acknowledgement first.
+func (n *Namespace) DisconnectRoom(room string) {
+	targets := n.members(room)
+	for _, s := range *targets {
+		s.conn.ser.do(func() { s.closeSocket(reasonServerDisconnect, true) })
+	}
+	releaseMembers(targets)
+}
+
+// RoomSize returns the number of local sockets in room, or the number of
+// connected sockets of the namespace when room is "".
+func (n *Namespace) RoomSize(room string) int {
+	n.smu.RLock()
+	defer n.smu.RUnlock()
+	if room == "" {
+		return len(n.sockets)
+	}
+	return len(n.rooms[room])
+}
+
+var membersPool = sync.Pool{New: func() any { s := make([]*Socket, 0, 64); return &s }}
+
+// members snapshots the sockets of room so that no lock is held while
+// writing to them.
+func (n *Namespace) members(room string) *[]*Socket {
+	out := membersPool.Get().(*[]*Socket)
+	list := (*out)[:0]
+	n.smu.RLock()
+	set := n.sockets
+	if room != "" {
+		set = n.rooms[room]
+	}
+	for s := range set {
+		list = append(list, s)
+	}
+	n.smu.RUnlock()
+	*out = list
+	return out
+}
+
+func releaseMembers(p *[]*Socket) {
+	clear(*p)
+	if cap(*p) > 1<<16 {
+		return
+	}
+	*p = (*p)[:0]
+	membersPool.Put(p)
+}
+
+// addLocked indexes a socket that just connected. s.mu must be held.
+func (n *Namespace) addLocked(s *Socket) {
+	n.smu.Lock()
+	n.sockets[s] = struct{}{}
+	for r := range s.rooms {
+		n.joinLocked(r, s)
+	}
+	n.smu.Unlock()
+}
+
+// removeLocked drops a socket from the index. s.mu must be held.
+func (n *Namespace) removeLocked(s *Socket, rooms map[string]struct{}) {
+	n.smu.Lock()
+	delete(n.sockets, s)
+	for r := range rooms {
+		n.leaveLocked(r, s)
+	}
+	n.smu.Unlock()
+}
+
+// joinLocked adds s to room. n.smu must be held for writing.
+func (n *Namespace) joinLocked(room string, s *Socket) {
+	m := n.rooms[room]
+	if m == nil {
+		m = make(map[*Socket]struct{}, 1)
+		n.rooms[room] = m
+	}
+	m[s] = struct{}{}
+}
+
+// leaveLocked removes s from room. n.smu must be held for writing.
+func (n *Namespace) leaveLocked(room string, s *Socket) {
+	if m := n.rooms[room]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(n.rooms, room)
+		}
+	}
+}
+
+// connect runs the CONNECT handshake of a client on this namespace. It runs
+// on the connection's handler queue.
+func (n *Namespace) connect(c *conn, auth []byte) {
+	s := &Socket{id: newID(), nsp: n, conn: c}
+	if !c.addSocket(s) {
+		return
+	}
+	n.hmu.RLock()
+	h := n.onConnect
+	n.hmu.RUnlock()
+	var err error
+	if h != nil {
+		err = n.runConnect(h, s, auth)
+	}
+	if err != nil {
+		s.mu.Lock()
+		if s.state != socketConnecting {
+			// The connection closed while the handler ran.
+			s.mu.Unlock()
+			return
+		}
+		s.state = socketDisconnected
+		s.pending = nil
+		n.removeLocked(s, s.rooms)
+		s.rooms = nil
+		fns := s.cancelLocked()
+		s.mu.Unlock()
+		runAfterFuncs(fns)
+		c.removeSocket(s)
+		c.send(encodeMessage(sioConnectError, n.name, -1, connectErrorPayload(err)))
+		return
+	}
+
+	s.mu.Lock()
+	if s.state != socketConnecting {
+		// The connection closed while the handler ran.
+		s.mu.Unlock()
+		return
+	}
+	sid, _ := json.Marshal(struct {
+		SID string `json:"sid"`
+	}{s.id})
+	c.send(encodeMessage(sioConnect, n.name, -1, sid))
+	for _, msg := range s.pending {
+		c.send(msg.pkt, msg.atts...)
+	}
+	s.pending = nil
+	s.state = socketConnected
+	n.addLocked(s)
+	kill := s.killAfterConnect
+	s.mu.Unlock()
+	c.markConnected()
+	if kill {
+		s.closeSocket(reasonServerDisconnect, true)
+	}
+}
+
+func (n *Namespace) runConnect(h ConnectHandler, s *Socket, auth []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.srv.log.Error("socketio: panic in connect handler", "nsp", n.name, "panic", r, "stack", string(debug.Stack()))
+			err = errors.New("internal server error")
+		}
+	}()
+	var a json.RawMessage
+	if auth != nil {
+		a = auth
+	}
+	return h(s.Context(), s, a)
+}
+
+func connectErrorPayload(err error) []byte {
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		b, merr := json.Marshal(struct {
+			Message string `json:"message"`
+			Data    any    `json:"data,omitempty"`
+		}{ce.Message, ce.Data})
+		if merr == nil {
+			return b
+		}
+		b, _ = json.Marshal(struct {
+			Message string `json:"message"`
+		}{ce.Message})
+		return b
+	}
+	b, _ := json.Marshal(struct {
+		Message string `json:"message"`
+	}{err.Error()})
+	return b
+}
+
+func (n *Namespace) runEvent(h EventHandler, s *Socket, ev *Event) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.srv.log.Error("socketio: panic in event handler", "nsp", n.name, "event", ev.Name, "panic", r, "stack", string(debug.Stack()))
+			s.closeSocket(reasonServerDisconnect, true)
+		}
+	}()
+	h(s, ev)
+}
+
+func (n *Namespace) runDisconnect(s *Socket, reason string) {
+	n.hmu.RLock()
+	h := n.onDisconnect
+	n.hmu.RUnlock()
+	if h == nil {
+		return
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			n.srv.log.Error("socketio: panic in disconnect handler", "nsp", n.name, "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	h(s, reason)
+}
+
+func (n *Namespace) runAck(s *Socket, cb func([]json.RawMessage), args []json.RawMessage) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.srv.log.Error("socketio: panic in ack callback", "nsp", n.name, "panic", r, "stack", string(debug.Stack()))
+			s.closeSocket(reasonServerDisconnect, true)
+		}
+	}()
+	cb(args)
+}
+
+// encodeEvent marshals an EVENT packet as an Engine.IO message. id < 0
+// means no acknowledgement is requested. []byte arguments become binary
+// attachments (BINARY_EVENT).
+func encodeEvent(nsp, event string, id int64, args []any) (outMsg, error) {
+	if isReservedEvent(event) {
+		return outMsg{}, fmt.Errorf("socketio: %q is a reserved event name", event)
+	}
+	arr := make([]any, 0, len(args)+1)
+	arr = append(arr, event)
+	return encodeArgs(sioEvent, nsp, id, arr, args)
+}
+
+// encodeArgs marshals head followed by args as the JSON array payload of a
+// typ packet (EVENT or ACK), turning top-level []byte arguments into binary
+// attachments (and typ into its BINARY_ variant).
+func encodeArgs(typ byte, nsp string, id int64, head, args []any) (outMsg, error) {
+	if head == nil {
+		head = make([]any, 0, len(args)) // an empty array, not null
+	}
+	var atts [][]byte
+	for _, a := range args {
+		if b, ok := a.([]byte); ok {
+			head = append(head, placeholder{Placeholder: true, Num: len(atts)})
+			atts = append(atts, b)
+			continue
+		}
+		head = append(head, a)
+	}
+	if len(atts) > maxAttachments {
+		return outMsg{}, fmt.Errorf("socketio: more than %d binary arguments", maxAttachments)
+	}
+	data, err := json.Marshal(head)
+	if err != nil {
+		return outMsg{}, err
+	}
+	if len(atts) == 0 {
+		return outMsg{pkt: encodeMessage(typ, nsp, id, data)}, nil
+	}
+	if typ == sioEvent {
+		typ = sioBinaryEvent
+	} else {
+		typ = sioBinaryAck
+	}
+	return outMsg{pkt: encodeBinaryMessage(typ, nsp, id, len(atts), data), atts: atts}, nil
+}
+
+// placeholder stands for a binary attachment in a packet's JSON payload.
+type placeholder struct {
+	Placeholder bool `json:"_placeholder"`
+	Num         int  `json:"num"`
+}
+
+// outMsg is an encoded Engine.IO message, followed by the binary
+// attachments it announces.
+type outMsg struct {
+	pkt  []byte
+	atts [][]byte
+}

@@ -1,0 +1,573 @@
+package socketio
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// Engine.IO error codes, as returned in the JSON body of rejected requests.
+const (
+	errCodeUnknownTransport   = 0
+	errCodeUnknownSID         = 1
+	errCodeBadHandshakeMethod = 2
+	errCodeBadRequest         = 3
+	errCodeForbidden          = 4
+	errCodeUnsupportedVersion = 5
+)
+
+var errorMessages = [...]string{
+	errCodeUnknownTransport:   "Transport unknown",
+	errCodeUnknownSID:         "Session ID unknown",
+	errCodeBadHandshakeMethod: "Bad handshake method",
+	errCodeBadRequest:         "Bad request",
+	errCodeForbidden:          "Forbidden",
+	errCodeUnsupportedVersion: "Unsupported protocol version",
+}
+
+const (
+	defaultPingInterval   = 25 * time.Second
+	defaultPingTimeout    = 20 * time.Second
+	defaultMaxPayload     = 1_000_000
+	defaultConnectTimeout = 45 * time.Second
+
+	// upgradeTimeout bounds the polling → WebSocket upgrade (probe to upgrade packet).
+	upgradeTimeout = 10 * time.Second
+	// writeTimeout bounds a single WebSocket write; a client that does not
+	// read for that long is disconnected.
+	writeTimeout = 10 * time.Second
+	// closeLinger is how long a WebSocket connection waits for the peer's
+	// close frame after the server sent its own.
+	closeLinger = 2 * time.Second
+	// maxPollLinger bounds how long a closed polling session waits for the
+	// client to fetch its last packets (only after Shutdown).
+	maxPollLinger = 2 * time.Second
+)
+
+// Config configures a Server. The zero value is usable: every zero field
+// takes the default of the reference JavaScript server.
+type Config struct {
+	// PingInterval is the interval between two server pings. Default 25s.
+	PingInterval time.Duration
+	// PingTimeout is how long the server waits for the pong answering a
+	// ping before it closes the connection. Default 20s.
+	PingTimeout time.Duration
+	// MaxPayload is the maximum size in bytes of an HTTP long-polling
+	// request body and of a WebSocket message. Larger payloads close the
+	// connection. Default 1,000,000.
+	MaxPayload int64
+	// ConnectTimeout is how long an Engine.IO connection may stay open
+	// without connecting to any namespace before it is closed. Default 45s;
+	// a negative value disables the limit.
+	ConnectTimeout time.Duration
+	// CheckOrigin decides whether the Origin of a request is allowed; nil
+	// allows all. It is called only for requests carrying an Origin header
+	// and applies to the handshake, the polling requests and the WebSocket
+	// upgrade. When the origin is allowed, polling responses carry
+	// Access-Control-Allow-Origin: <origin> and
+	// Access-Control-Allow-Credentials: true, and OPTIONS preflight requests
+	// are answered with 204. A disallowed origin gets a 403 response with the
+	// Engine.IO JSON error body {"code":4,"message":"Forbidden"}.
+	CheckOrigin func(r *http.Request) bool
+	// Logger receives diagnostics. nil discards them.
+	Logger *slog.Logger
+}
+
+// Server is a Socket.IO v5 server speaking Engine.IO v4 over HTTP
+// long-polling and WebSocket. It is an http.Handler; mount it on the path the
+// clients use (by default "/socket.io/").
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	upgrader ws.HTTPUpgrader
+
+	mu       sync.RWMutex
+	sessions map[string]*conn
+	nsps     map[string]*Namespace
+	shutting bool
+
+	// wg counts live sessions and running WebSocket reader goroutines.
+	wg    sync.WaitGroup
+	count atomic.Int64
+}
+
+// NewServer returns a Server with the namespace "/" already registered.
+func NewServer(cfg Config) *Server {
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = defaultPingInterval
+	}
+	if cfg.PingTimeout <= 0 {
+		cfg.PingTimeout = defaultPingTimeout
+	}
+	if cfg.MaxPayload <= 0 {
+		cfg.MaxPayload = defaultMaxPayload
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:      cfg,
+		log:      log,
+		upgrader: ws.HTTPUpgrader{Timeout: writeTimeout},
+		sessions: make(map[string]*conn),
+		nsps:     make(map[string]*Namespace),
+	}
+	s.Of("/")
+	return s
+}
+
+// Of returns the namespace with the given name, creating it if needed. A
+// missing leading slash is added. Clients connecting to a namespace that was
+// never created receive CONNECT_ERROR {"message":"Invalid namespace"}.
+func (s *Server) Of(nsp string) *Namespace {
+	if !strings.HasPrefix(nsp, "/") {
+		nsp = "/" + nsp
+	}
+	s.mu.RLock()
+	n := s.nsps[nsp]
+	s.mu.RUnlock()
+	if n != nil {
+		return n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n = s.nsps[nsp]; n == nil {
+		n = newNamespace(s, nsp)
+		s.nsps[nsp] = n
+	}
+	return n
+}
+
+func (s *Server) namespace(name string) *Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.nsps[name]
+}
+
+// ConnCount returns the number of open Engine.IO connections.
+func (s *Server) ConnCount() int { return int(s.count.Load()) }
+
+// Shutdown stops accepting new Engine.IO sessions (handshakes get 503 and
+// upgrades are rejected), sends a Socket.IO DISCONNECT packet to every
+// connected socket followed by an Engine.IO close packet to every connection,
+// and waits until every connection has ended or ctx is done. Sockets see
+// OnDisconnect with reason "server shutting down".
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.shutting = true
+	conns := make([]*conn, 0, len(s.sessions))
+	for _, c := range s.sessions {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+
+	for _, c := range conns {
+		c.shutdown()
+	}
+
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		s.mu.RLock()
+		conns = conns[:0]
+		for _, c := range s.sessions {
+			conns = append(conns, c)
+		}
+		s.mu.RUnlock()
+		for _, c := range conns {
+			c.finalize()
+		}
+		return ctx.Err()
+	}
+}
+
+// register adds a new session. It returns false when the server is shutting down.
+func (s *Server) register(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.shutting {
+		return false
+	}
+	s.sessions[c.sid] = c
+	s.wg.Add(1)
+	s.count.Add(1)
+	return true
+}
+
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	if s.sessions[c.sid] == c {
+		delete(s.sessions, c.sid)
+	}
+	s.mu.Unlock()
+	s.wg.Done()
+}
+
+// startReader accounts for a WebSocket reader goroutine. It returns false
+// when the server is shutting down.
+func (s *Server) startReader() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.shutting {
+		return false
+	}
+	s.wg.Add(1)
+	return true
+}
+
+func (s *Server) lookup(sid string) *conn {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.sessions[sid]
+}
+
+func (s *Server) isShuttingDown() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.shutting
+}
+
+// ServeHTTP handles every Engine.IO request: handshakes, polling GET/POST
+// requests and WebSocket upgrades. It ignores the URL path, so it can be
+// mounted under any prefix.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		if s.cfg.CheckOrigin != nil && !s.cfg.CheckOrigin(r) {
+			writeError(w, http.StatusForbidden, errCodeForbidden)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Add("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions {
+		h := w.Header()
+		h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+		if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+			h.Set("Access-Control-Allow-Headers", rh)
+			h.Add("Vary", "Access-Control-Request-Headers")
+		}
+		h.Set("Content-Length", "0")
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+
+	q := r.URL.Query()
+	transport := q.Get("transport")
+	if transport != "polling" && transport != "websocket" {
+		writeError(w, http.StatusBadRequest, errCodeUnknownTransport)
+		return
+	}
+	isUpgrade := transport == "websocket" && headerHasToken(r.Header, "Upgrade", "websocket")
+
+	if sid := q.Get("sid"); sid != "" {
+		c := s.lookup(sid)
+		if c == nil {
+			writeError(w, http.StatusBadRequest, errCodeUnknownSID)
+			return
+		}
+		if q.Get("EIO") != "4" {
+			writeError(w, http.StatusBadRequest, errCodeUnsupportedVersion)
+			return
+		}
+		if transport == "websocket" {
+			if !isUpgrade {
+				writeError(w, http.StatusBadRequest, errCodeBadRequest)
+				return
+			}
+			s.handleUpgrade(w, r, c)
+			return
+		}
+		switch r.Method {
+		case http.MethodGet:
+			c.handleGet(w, r)
+		case http.MethodPost:
+			c.handlePost(w, r)
+		default:
+			writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		}
+		return
+	}
+
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusBadRequest, errCodeBadHandshakeMethod)
+		return
+	}
+	if transport == "websocket" && !isUpgrade {
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
+	if q.Get("EIO") != "4" {
+		writeError(w, http.StatusBadRequest, errCodeUnsupportedVersion)
+		return
+	}
+	if s.isShuttingDown() {
+		writeJSONError(w, http.StatusServiceUnavailable, errCodeBadRequest, "Server is shutting down")
+		return
+	}
+	if transport == "websocket" {
+		s.handleWebSocketHandshake(w, r)
+		return
+	}
+	s.handlePollingHandshake(w, r)
+}
+
+func (s *Server) handlePollingHandshake(w http.ResponseWriter, r *http.Request) {
+	c := newConn(s, r)
+	if !s.register(c) {
+		writeJSONError(w, http.StatusServiceUnavailable, errCodeBadRequest, "Server is shutting down")
+		return
+	}
+	c.mu.Lock()
+	c.wake = make(chan struct{}, 1)
+	c.queue = append(c.queue, c.openPacket("polling"))
+	c.mu.Unlock()
+	c.start()
+	c.handleGet(w, r)
+}
+
+func (s *Server) handleWebSocketHandshake(w http.ResponseWriter, r *http.Request) {
+	wc := s.upgrade(w, r)
+	if wc == nil {
+		return
+	}
+	c := newConn(s, r)
+	if !s.register(c) {
+		wc.abort(ws.StatusGoingAway)
+		return
+	}
+	if !s.startReader() {
+		wc.abort(ws.StatusGoingAway)
+		c.closeWith("server shutting down", closeQuiet)
+		return
+	}
+	wc.c = c
+	c.mu.Lock()
+	c.ws = wc
+	err := wc.writeFrameLocked(ws.OpText, c.openPacket("websocket"))
+	c.mu.Unlock()
+	if err != nil {
+		s.wg.Done()
+		wc.nc.Close()
+		c.closeWith("transport error", closeQuiet)
+		return
+	}
+	c.start()
+	go wc.run()
+}
+
+func (s *Server) handleUpgrade(w http.ResponseWriter, r *http.Request, c *conn) {
+	if s.isShuttingDown() {
+		writeJSONError(w, http.StatusServiceUnavailable, errCodeBadRequest, "Server is shutting down")
+		return
+	}
+	// Reserve the probe slot before upgrading, so that a second WebSocket
+	// for the same session is refused.
+	c.mu.Lock()
+	ok := c.state == stateOpen && c.ws == nil && !c.probing
+	if ok {
+		c.probing = true
+	}
+	c.mu.Unlock()
+	if !ok {
+		// Like the reference server: accept the WebSocket, then close it.
+		if wc := s.upgrade(w, r); wc != nil {
+			wc.abort(ws.StatusNormalClosure)
+		}
+		return
+	}
+	release := func() {
+		c.mu.Lock()
+		c.probing = false
+		c.mu.Unlock()
+	}
+	wc := s.upgrade(w, r)
+	if wc == nil {
+		release()
+		return
+	}
+	wc.c = c
+	if !s.startReader() {
+		release()
+		wc.abort(ws.StatusGoingAway)
+		return
+	}
+	c.mu.Lock()
+	if c.state != stateOpen {
+		c.probing = false
+		c.mu.Unlock()
+		s.wg.Done()
+		wc.abort(ws.StatusNormalClosure)
+		return
+	}
+	c.probe = wc
+	c.mu.Unlock()
+	// The whole upgrade must complete within upgradeTimeout.
+	wc.nc.SetReadDeadline(time.Now().Add(upgradeTimeout))
+	go wc.run()
+}
+
+// upgrade performs the WebSocket handshake and returns the connection, or
+// nil when the handshake failed (the error response was already written).
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request) *wsConn {
+	nc, rw, _, err := s.upgrader.Upgrade(r, w)
+	if err != nil {
+		s.log.Debug("socketio: websocket upgrade failed", "err", err)
+		if nc != nil {
+			nc.Close()
+		}
+		return nil
+	}
+	wc := &wsConn{nc: nc}
+	// Keep nothing of the HTTP server's buffers but bytes the client may
+	// already have sent after its handshake.
+	if rw != nil && rw.Reader != nil {
+		if n := rw.Reader.Buffered(); n > 0 {
+			b, _ := rw.Reader.Peek(n)
+			wc.pre = append([]byte(nil), b...)
+		}
+	}
+	return wc
+}
+
+func writeError(w http.ResponseWriter, status, code int) {
+	writeJSONError(w, status, code, errorMessages[code])
+}
+
+func writeJSONError(w http.ResponseWriter, status, code int, message string) {
+	body, _ := json.Marshal(struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+	}{code, message})
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func headerHasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for part := range strings.SplitSeq(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handshakeHeader reports the headers that only matter for the HTTP or
+// WebSocket handshake itself; they are not kept with the session.
+func handshakeHeader(k string) bool {
+	switch k {
+	case "Connection", "Upgrade", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Content-Length", "Content-Type":
+		return true
+	}
+	return false
+}
+
+// newID returns a random, URL-safe 20 character identifier.
+func newID() string {
+	var b [15]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// requestInfo keeps, compactly, what the application may need from the
+// request that opened a session: method, URI, host, remote address, TLS
+// state and headers (without the handshake ones). The body and the server
+// context are not kept.
+type requestInfo struct {
+	method     string
+	uri        string
+	proto      string
+	host       string
+	remoteAddr string
+	tls        *tls.ConnectionState
+	header     []string // canonical key, value, key, value...
+}
+
+func newRequestInfo(r *http.Request) requestInfo {
+	ri := requestInfo{
+		method:     r.Method,
+		uri:        r.RequestURI,
+		proto:      r.Proto,
+		host:       r.Host,
+		remoteAddr: r.RemoteAddr,
+		tls:        r.TLS,
+	}
+	if ri.uri == "" && r.URL != nil {
+		ri.uri = r.URL.RequestURI()
+	}
+	n := 0
+	for k, v := range r.Header {
+		if !handshakeHeader(k) {
+			n += 2 * len(v)
+		}
+	}
+	if n > 0 {
+		ri.header = make([]string, 0, n)
+		for k, vs := range r.Header {
+			if handshakeHeader(k) {
+				continue
+			}
+			for _, v := range vs {
+				ri.header = append(ri.header, k, v)
+			}
+		}
+	}
+	return ri
+}
+
+// request rebuilds an *http.Request from the stored information.
+func (ri *requestInfo) request() *http.Request {
+	u, err := url.ParseRequestURI(ri.uri)
+	if err != nil {
+		u = &url.URL{}
+	}
+	h := make(http.Header, len(ri.header)/2)
+	for i := 0; i+1 < len(ri.header); i += 2 {
+		h[ri.header[i]] = append(h[ri.header[i]], ri.header[i+1])
+	}
+	major, minor, ok := http.ParseHTTPVersion(ri.proto)
+	if !ok {
+		major, minor = 1, 1
+	}
+	return &http.Request{
+		Method:     ri.method,
+		URL:        u,
+		Proto:      ri.proto,
+		ProtoMajor: major,
+		ProtoMinor: minor,
+		Header:     h,
+		Body:       http.NoBody,
+		Host:       ri.host,
+		RemoteAddr: ri.remoteAddr,
+		RequestURI: ri.uri,
+		TLS:        ri.tls,
+	}
+}

@@ -1,0 +1,377 @@
+package socketio
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrDisconnected is returned when emitting on a socket that is no longer
+// connected.
+var ErrDisconnected = errors.New("socketio: socket disconnected")
+
+type socketState uint8
+
+const (
+	socketConnecting socketState = iota
+	socketConnected
+	socketDisconnected
+)
+
+// Socket is the connection of one client to one namespace. A client
+// multiplexing several namespaces over one Engine.IO connection has one
+// Socket per namespace. All methods are safe for concurrent use.
+type Socket struct {
+	id   string
+	nsp  *Namespace
+	conn *conn
+
+	mu               sync.Mutex
+	state            socketState
+	killAfterConnect bool
+	rooms            map[string]struct{}
+	data             any
+	pending          []outMsg      // emitted while the connect handler runs
+	done             chan struct{} // created on demand by Context().Done()
+	afterFuncs       []*afterFunc  // registered through Context (context.AfterFunc)
+	acks             map[uint64]func([]json.RawMessage)
+	nextAck          uint64
+}
+
+// ID returns the Socket.IO id of the socket: random, URL-safe and different
+// from the Engine.IO session id.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the name of the socket's namespace.
+func (s *Socket) Namespace() string { return s.nsp.name }
+
+// Request returns a copy of the HTTP request that opened the Engine.IO
+// connection, limited to its method, URL, headers (such as Authorization or
+// Cookie, without the WebSocket handshake ones), host, remote address and TLS
+// state. It has no body. Each call returns a new copy.
+func (s *Socket) Request() *http.Request { return s.conn.req.request() }
+
+// Join adds the socket to rooms. It does nothing once the socket is
+// disconnected. Called from the connect handler, it takes effect at once:
+// events emitted to those rooms from then on are queued and delivered right
+// after the CONNECT packet, so none is missed between joining and
+// connecting.
+func (s *Socket) Join(rooms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == socketDisconnected || len(rooms) == 0 {
+		return
+	}
+	if s.rooms == nil {
+		s.rooms = make(map[string]struct{}, len(rooms))
+	}
+	s.nsp.smu.Lock()
+	defer s.nsp.smu.Unlock()
+	for _, r := range rooms {
+		if _, ok := s.rooms[r]; ok {
+			continue
+		}
+		s.rooms[r] = struct{}{}
+		s.nsp.joinLocked(r, s)
+	}
+}
+
+// Leave removes the socket from rooms.
+func (s *Socket) Leave(rooms ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rooms) == 0 {
+		return
+	}
+	s.nsp.smu.Lock()
+	defer s.nsp.smu.Unlock()
+	for _, r := range rooms {
+		if _, ok := s.rooms[r]; !ok {
+			continue
+		}
+		delete(s.rooms, r)
+		s.nsp.leaveLocked(r, s)
+	}
+	if len(s.rooms) == 0 {
+		s.rooms = nil
+	}
+}
+
+// Rooms returns the rooms the socket joined, sorted. Unlike the JavaScript
+// server, a socket is not implicitly in a room named after its id.
+func (s *Socket) Rooms() []string {
+	s.mu.Lock()
+	out := make([]string, 0, len(s.rooms))
+	for r := range s.rooms {
+		out = append(out, r)
+	}
+	s.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+// Emit sends an event to the client. Arguments are marshalled as JSON,
+// except top-level []byte arguments, which are sent as binary attachments
+// (the client receives them as Buffer/ArrayBuffer). It returns
+// ErrDisconnected once the socket is disconnected, or the marshalling error.
+// Emits made while the connect handler runs are delivered right after the
+// CONNECT packet.
+func (s *Socket) Emit(event string, args ...any) error {
+	msg, err := encodeEvent(s.nsp.name, event, -1, args)
+	if err != nil {
+		return err
+	}
+	return s.write(msg)
+}
+
+// EmitWithAck sends an event requesting an acknowledgement; ack is called
+// with the arguments of the client's answer, serialized with the other
+// handlers of the connection. ack is never called if the socket disconnects
+// first.
+func (s *Socket) EmitWithAck(event string, ack func(args []json.RawMessage), args ...any) error {
+	s.mu.Lock()
+	if s.state == socketDisconnected {
+		s.mu.Unlock()
+		return ErrDisconnected
+	}
+	id := s.nextAck
+	s.nextAck++
+	s.mu.Unlock()
+	msg, err := encodeEvent(s.nsp.name, event, int64(id), args)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.state == socketDisconnected {
+		s.mu.Unlock()
+		return ErrDisconnected
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]func([]json.RawMessage))
+	}
+	s.acks[id] = ack
+	s.mu.Unlock()
+	return s.write(msg)
+}
+
+// write sends an encoded message, queueing it while the socket connects.
+func (s *Socket) write(msg outMsg) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case socketConnecting:
+		s.pending = append(s.pending, msg)
+		return nil
+	case socketConnected:
+		if err := s.conn.send(msg.pkt, msg.atts...); err != nil {
+			return ErrDisconnected
+		}
+		return nil
+	}
+	return ErrDisconnected
+}
+
+// Disconnect disconnects the socket from its namespace: the client receives
+// a DISCONNECT packet and OnDisconnect runs with reason
+// "server namespace disconnect". The Engine.IO connection stays open. Called
+// from the connect handler, the socket is disconnected right after being
+// connected.
+func (s *Socket) Disconnect() {
+	s.mu.Lock()
+	if s.state == socketConnecting {
+		s.killAfterConnect = true
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.closeSocket(reasonServerDisconnect, true)
+}
+
+// SetData stores application data (for example authentication claims) on
+// the socket.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// Data returns the value stored with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// Context returns a context that is cancelled when the socket disconnects
+// (or when its connection is refused). It carries no values and no
+// deadline.
+func (s *Socket) Context() context.Context { return (*socketContext)(s) }
+
+// socketContext is the context.Context view of a Socket. It allocates
+// nothing until Done or AfterFunc is used.
+type socketContext Socket
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+func (c *socketContext) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+func (c *socketContext) Done() <-chan struct{} {
+	s := (*Socket)(c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done == nil {
+		if s.state == socketDisconnected {
+			return closedChan
+		}
+		s.done = make(chan struct{})
+	}
+	return s.done
+}
+
+func (c *socketContext) Err() error {
+	s := (*Socket)(c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == socketDisconnected {
+		return context.Canceled
+	}
+	return nil
+}
+
+func (c *socketContext) Value(key any) any { return nil }
+
+func (c *socketContext) String() string { return "socketio.Socket.Context" }
+
+type afterFunc struct{ f func() }
+
+// AfterFunc lets context.AfterFunc and derived contexts (WithCancel,
+// WithTimeout...) wait for the socket without a watcher goroutine.
+func (c *socketContext) AfterFunc(f func()) (stop func() bool) {
+	s := (*Socket)(c)
+	s.mu.Lock()
+	if s.state == socketDisconnected {
+		s.mu.Unlock()
+		go f()
+		return func() bool { return false }
+	}
+	a := &afterFunc{f: f}
+	s.afterFuncs = append(s.afterFuncs, a)
+	s.mu.Unlock()
+	return func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		for i, x := range s.afterFuncs {
+			if x == a {
+				s.afterFuncs = append(s.afterFuncs[:i], s.afterFuncs[i+1:]...)
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// cancelLocked ends the socket's context. s.mu must be held and the state
+// already be socketDisconnected; the returned functions must be started
+// after unlocking.
+func (s *Socket) cancelLocked() []*afterFunc {
+	if s.done != nil && s.done != closedChan {
+		close(s.done)
+		s.done = closedChan
+	}
+	fns := s.afterFuncs
+	s.afterFuncs = nil
+	return fns
+}
+
+func runAfterFuncs(fns []*afterFunc) {
+	for _, a := range fns {
+		go a.f()
+	}
+}
+
+// closeSocket disconnects the socket once. When send is true and the socket
+// was connected, a DISCONNECT packet is sent first. OnDisconnect runs on the
+// connection's handler queue.
+func (s *Socket) closeSocket(reason string, send bool) {
+	s.mu.Lock()
+	prev := s.state
+	if prev == socketDisconnected {
+		s.mu.Unlock()
+		return
+	}
+	if send && prev == socketConnecting {
+		// A server-side disconnect of a socket whose connect handler is
+		// still running: let it connect, then disconnect it, so the client
+		// sees CONNECT then DISCONNECT rather than nothing.
+		s.killAfterConnect = true
+		s.mu.Unlock()
+		return
+	}
+	s.state = socketDisconnected
+	if send && prev == socketConnected {
+		s.conn.send(encodeMessage(sioDisconnect, s.nsp.name, -1, nil))
+	}
+	s.nsp.removeLocked(s, s.rooms)
+	s.rooms = nil
+	s.pending = nil
+	s.acks = nil
+	fns := s.cancelLocked()
+	s.mu.Unlock()
+
+	runAfterFuncs(fns)
+	s.conn.removeSocket(s)
+	if prev == socketConnected {
+		s.conn.ser.do(func() { s.nsp.runDisconnect(s, reason) })
+	}
+}
+
+func (s *Socket) onEvent(p *socketPacket) {
+	s.mu.Lock()
+	connected := s.state == socketConnected
+	s.mu.Unlock()
+	if !connected {
+		return
+	}
+	h := s.nsp.handler(p.Event)
+	if h == nil {
+		return
+	}
+	ev := &Event{Name: p.Event, Args: p.Args, Attachments: p.Binary}
+	if p.HasID {
+		ev.Ack = s.ackFunc(p.ID)
+	}
+	s.nsp.runEvent(h, s, ev)
+}
+
+func (s *Socket) ackFunc(id uint64) func(args ...any) {
+	var sent atomic.Bool
+	return func(args ...any) {
+		if !sent.CompareAndSwap(false, true) {
+			return
+		}
+		msg, err := encodeArgs(sioAck, s.nsp.name, int64(id), nil, args)
+		if err != nil {
+			s.nsp.srv.log.Error("socketio: cannot encode ack", "nsp", s.nsp.name, "err", err)
+			return
+		}
+		s.write(msg)
+	}
+}
+
+func (s *Socket) onAck(p *socketPacket) {
+	if !p.HasID {
+		return
+	}
+	s.mu.Lock()
+	cb := s.acks[p.ID]
+	delete(s.acks, p.ID)
+	s.mu.Unlock()
+	if cb != nil {
+		s.nsp.runAck(s, cb, p.Args)
+	}
+}
