@@ -70,6 +70,9 @@ type TokenIssuer interface {
 	// VerifyRoomToken returns the token's room code and user id, or an
 	// error of KindUnauthenticated.
 	VerifyRoomToken(token string) (roomCode, userID string, err error)
+	// VerifyRoomTokenIgnoringExpiry is VerifyRoomToken for a token that
+	// may have expired; everything else is checked.
+	VerifyRoomTokenIgnoringExpiry(token string) (roomCode, userID string, err error)
 }
 
 // Config configures a Service. Zero fields take the documented defaults.
@@ -262,14 +265,16 @@ func (s *Service) Join(ctx context.Context, code string, req JoinRequest) (Ticke
 // for another room, ErrMemberNotFound, ErrRoomNotFound, or the token
 // issuer's error for a bad token.
 //
-// An expired token is accepted here only if its signature is valid: the
-// membership check against the store is what authorises the new token.
+// An expired token is accepted here if everything else about it is valid:
+// the membership check against the store is what authorises the new
+// token, so a player in a long game can always get back in after a
+// reload, and a member who left or was kicked never can.
 func (s *Service) Rejoin(ctx context.Context, code, token string) (Ticket, error) {
 	code, err := NormalizeCode(code)
 	if err != nil {
 		return Ticket{}, err
 	}
-	tokCode, userID, err := s.cfg.Tokens.VerifyRoomToken(token)
+	tokCode, userID, err := s.cfg.Tokens.VerifyRoomTokenIgnoringExpiry(token)
 	if err != nil {
 		return Ticket{}, err
 	}
