@@ -1,0 +1,186 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything the server reads from its environment.
+type config struct {
+	Port       int
+	Production bool
+	LogLevel   string
+
+	JWTSecret          []byte
+	JWTSecretGenerated bool
+
+	RedisURL            string
+	RedisPrefix         string
+	RedisMaxRetries     int
+	RedisConnectTimeout time.Duration
+	RedisCommandTimeout time.Duration
+
+	DatabaseURL     string
+	DatabaseMigrate bool
+
+	CookieSecure bool
+	RefreshGrace time.Duration
+
+	CORSOrigins []string
+	APIPrefix   string
+	TrustProxy  bool
+
+	RoomCodeAlphabet       string
+	RoomCodeLength         int
+	RoomMaxUsers           int
+	RoomTTL                time.Duration
+	RoomCloseOnHostLeave   bool
+	DisplayNameMin         int
+	DisplayNameMax         int
+	ThrottleTTL            time.Duration
+	ThrottleLimit          int
+	SocketEventRate        float64
+	SocketEventBurst       int
+	ShutdownTimeout        time.Duration
+	SocketIOPingIntervalMS int
+	SocketIOPingTimeoutMS  int
+}
+
+// envReader reads typed values and collects every error, so that a bad
+// configuration is reported whole at start-up.
+type envReader struct {
+	get  func(string) string
+	errs []error
+}
+
+func (e *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(e.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *envReader) int(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(e.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		e.errs = append(e.errs, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (e *envReader) float(name string, def float64) float64 {
+	v := strings.TrimSpace(e.get(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s must be a number, not %q", name, v))
+		return def
+	}
+	return f
+}
+
+func (e *envReader) bool(name string, def bool) bool {
+	v := strings.TrimSpace(e.get(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Errorf("%s must be true or false, not %q", name, v))
+		return def
+	}
+	return b
+}
+
+func (e *envReader) ms(name string, def, lo, hi int) time.Duration {
+	return time.Duration(e.int(name, def, lo, hi)) * time.Millisecond
+}
+
+const maxInt = int(^uint(0) >> 1)
+
+// loadConfig reads the configuration; see the README's table.
+func loadConfig(getenv func(string) string) (config, error) {
+	e := &envReader{get: getenv}
+	var c config
+	c.Port = e.int("PORT", 3000, 0, 65535)
+	c.Production = strings.EqualFold(e.str("NODE_ENV", ""), "production") || e.bool("PRODUCTION", false)
+	c.LogLevel = strings.ToLower(e.str("LOG_LEVEL", "info"))
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		e.errs = append(e.errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel))
+	}
+
+	secret := e.get("JWT_SECRET")
+	switch {
+	case secret == "" && c.Production:
+		e.errs = append(e.errs, errors.New("JWT_SECRET is required in production"))
+	case secret == "":
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		c.JWTSecret = []byte(hex.EncodeToString(b[:]))
+		c.JWTSecretGenerated = true
+	case len(secret) < 32 && c.Production:
+		e.errs = append(e.errs, errors.New("JWT_SECRET must be at least 32 bytes in production"))
+	case len(secret) < 16:
+		e.errs = append(e.errs, errors.New("JWT_SECRET must be at least 16 bytes"))
+	default:
+		c.JWTSecret = []byte(secret)
+	}
+
+	c.RedisURL = e.str("REDIS_URL", "")
+	if c.RedisURL == "" {
+		if host := e.str("REDIS_HOST", ""); host != "" {
+			port := e.int("REDIS_PORT", 6379, 1, 65535)
+			c.RedisURL = fmt.Sprintf("redis://%s:%d/0", host, port)
+		}
+	}
+	c.RedisPrefix = e.str("REDIS_PREFIX", "rv:")
+	c.RedisMaxRetries = e.int("REDIS_MAX_RETRIES", 3, 0, 100)
+	c.RedisConnectTimeout = e.ms("REDIS_CONNECT_TIMEOUT", 10000, 1, 600000)
+	c.RedisCommandTimeout = e.ms("REDIS_COMMAND_TIMEOUT", 5000, 1, 600000)
+
+	c.DatabaseURL = e.str("DATABASE_URL", "")
+	c.DatabaseMigrate = e.bool("DATABASE_MIGRATE", true)
+	c.CookieSecure = e.bool("COOKIE_SECURE", c.Production)
+	c.RefreshGrace = e.ms("AUTH_REFRESH_GRACE_MS", 0, 0, 60000)
+
+	for _, o := range strings.Split(e.str("CORS_ORIGINS", "*"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CORSOrigins = append(c.CORSOrigins, o)
+		}
+	}
+	c.APIPrefix = e.str("API_PREFIX", "")
+	c.TrustProxy = e.bool("TRUST_PROXY", false)
+
+	c.RoomCodeAlphabet = e.str("ROOM_CODE_ALPHABET", "")
+	c.RoomCodeLength = e.int("ROOM_CODE_LENGTH", 4, 1, 16)
+	c.RoomMaxUsers = e.int("ROOM_MAX_USERS", 8, 1, 100000)
+	c.RoomTTL = time.Duration(e.int("ROOM_TTL_SECONDS", 14400, 1, 30*86400)) * time.Second
+	c.RoomCloseOnHostLeave = e.bool("ROOM_CLOSE_ON_HOST_LEAVE", false)
+	c.DisplayNameMin = e.int("USER_DISPLAY_NAME_MIN_LENGTH", 1, 1, 1000)
+	c.DisplayNameMax = e.int("USER_DISPLAY_NAME_MAX_LENGTH", 32, 1, 1000)
+	if c.DisplayNameMax < c.DisplayNameMin {
+		e.errs = append(e.errs, errors.New("USER_DISPLAY_NAME_MAX_LENGTH must not be below USER_DISPLAY_NAME_MIN_LENGTH"))
+	}
+	c.ThrottleTTL = e.ms("THROTTLE_TTL_MS", 60000, 1, 86400000)
+	c.ThrottleLimit = e.int("THROTTLE_LIMIT", 20, 0, maxInt)
+	c.SocketEventRate = e.float("SOCKET_EVENT_RATE", 10)
+	c.SocketEventBurst = e.int("SOCKET_EVENT_BURST", 20, 1, maxInt)
+	c.ShutdownTimeout = e.ms("SHUTDOWN_TIMEOUT_MS", 10000, 0, 3600000)
+	c.SocketIOPingIntervalMS = e.int("SOCKETIO_PING_INTERVAL_MS", 25000, 100, 3600000)
+	c.SocketIOPingTimeoutMS = e.int("SOCKETIO_PING_TIMEOUT_MS", 20000, 100, 3600000)
+	return c, errors.Join(e.errs...)
+}

@@ -1,0 +1,320 @@
+// Command server is the reference deployment of rendezvous: every feature
+// wired to its stores and served over REST and Socket.IO.
+//
+// With no environment set it runs on the in-memory stores, so
+//
+//	go run ./examples/server
+//
+// is a complete local server on port 3000. With REDIS_URL (or REDIS_HOST and
+// REDIS_PORT) set, room state, rate limits and real-time fan-out live in
+// Redis, and any number of instances behind a load balancer behave as one.
+// The README lists every environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
+
+	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/rooms"
+	"github.com/rendezvous-go/rendezvous/store/memory"
+	"github.com/rendezvous-go/rendezvous/store/postgres"
+	redisstore "github.com/rendezvous-go/rendezvous/store/redis"
+	"github.com/rendezvous-go/rendezvous/transport"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch args := os.Args[1:]; {
+	case len(args) == 0:
+		err = run(ctx, os.Getenv, os.Stderr, nil)
+	case len(args) == 1 && args[0] == "migrate":
+		err = migrateOnly(ctx, os.Getenv)
+	default:
+		err = fmt.Errorf("usage: server [migrate]")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "server:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx is done, then shuts down gracefully. When ready is
+// not nil it receives the listening address once the server accepts
+// connections.
+func run(ctx context.Context, getenv func(string) string, logOut io.Writer, ready chan<- string) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(logOut, cfg.LogLevel)
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		return err
+	}
+	return a.serve(ctx, ln, ready)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// migrateOnly applies the Postgres migrations of DATABASE_URL and exits.
+func migrateOnly(ctx context.Context, getenv func(string) string) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		return errors.New("migrate: DATABASE_URL is not set")
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer pool.Close()
+	return postgres.Migrate(ctx, pool)
+}
+
+// app is the assembled product.
+type app struct {
+	cfg       config
+	log       *slog.Logger
+	accounts  *auth.Service
+	transport *transport.Transport
+	closers   []func() error
+}
+
+// newApp wires stores, services and the transport.
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	a := &app{cfg: cfg, log: log}
+	if cfg.JWTSecretGenerated {
+		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart nor work across instances")
+	}
+
+	var (
+		roomStore rooms.Store
+		limiter   transport.Limiter
+		broker    transport.Broker
+		cutoffs   auth.CutoffStore
+		authStore auth.Store
+		pings     []func(context.Context) error
+	)
+	if cfg.RedisURL != "" {
+		opt, err := goredis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		opt.MaxRetries = cfg.RedisMaxRetries
+		opt.DialTimeout = cfg.RedisConnectTimeout
+		opt.ReadTimeout = cfg.RedisCommandTimeout
+		opt.WriteTimeout = cfg.RedisCommandTimeout
+		client := goredis.NewClient(opt)
+		a.closers = append(a.closers, client.Close)
+		pctx, cancel := context.WithTimeout(ctx, cfg.RedisConnectTimeout)
+		err = client.Ping(pctx).Err()
+		cancel()
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
+		}
+		rs := redisstore.NewRoomStore(client, cfg.RedisPrefix)
+		roomStore = rs
+		limiter = redisstore.NewRateLimiter(client, cfg.RedisPrefix)
+		broker = redisstore.NewBroker(client, cfg.RedisPrefix, redisstore.WithLogger(log))
+		cutoffs = redisstore.NewCutoffStore(client, cfg.RedisPrefix)
+		pings = append(pings, rs.Ping)
+		log.Info("ephemeral state: redis", "addr", opt.Addr, "prefix", cfg.RedisPrefix)
+	} else {
+		roomStore = memory.NewRoomStore(rv.SystemClock)
+		limiter = memory.NewRateLimiter(rv.SystemClock)
+		broker = memory.NewBroker()
+		cutoffs = memory.NewCutoffStore(rv.SystemClock)
+		log.Info("ephemeral state: memory (set REDIS_URL to share it between instances)")
+	}
+	if cfg.DatabaseURL != "" {
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		}
+		a.closers = append(a.closers, func() error { pool.Close(); return nil })
+		if cfg.DatabaseMigrate {
+			if err := postgres.Migrate(ctx, pool); err != nil {
+				a.close()
+				return nil, fmt.Errorf("migrations: %w", err)
+			}
+		}
+		ps := postgres.NewAuthStore(pool)
+		authStore = ps
+		pings = append(pings, ps.Ping)
+		log.Info("durable state: postgres", "migrated", cfg.DatabaseMigrate)
+	} else {
+		authStore = memory.NewAuthStore(rv.SystemClock)
+		log.Info("durable state: memory (set DATABASE_URL to keep it)")
+	}
+	ready := func(ctx context.Context) error {
+		for _, p := range pings {
+			if err := p(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	var sender auth.CodeSender
+	if !cfg.Production {
+		sender = auth.LogSender{Logger: log}
+		log.Warn("no SMS or email provider: verification codes are written to this log (development only)")
+	} else {
+		log.Warn("no SMS or email provider is configured: verification and sign-in codes answer 503 VERIFICATION_UNAVAILABLE")
+	}
+	accounts, err := auth.New(auth.Config{
+		Store:        authStore,
+		Cutoffs:      cutoffs,
+		Limiter:      limiter,
+		Sender:       sender,
+		Secret:       cfg.JWTSecret,
+		Production:   cfg.Production,
+		RefreshGrace: cfg.RefreshGrace,
+		Logger:       log,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.accounts = accounts
+
+	tokens, err := auth.NewRoomTokens(auth.RoomTokenConfig{Secret: cfg.JWTSecret, TTL: cfg.RoomTTL})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	roomSvc, err := rooms.New(rooms.Config{
+		Store:            roomStore,
+		Tokens:           tokens,
+		Notifier:         broker,
+		Logger:           log,
+		CodeAlphabet:     cfg.RoomCodeAlphabet,
+		CodeLength:       cfg.RoomCodeLength,
+		MaxUsers:         cfg.RoomMaxUsers,
+		TTL:              cfg.RoomTTL,
+		DisplayNameMin:   cfg.DisplayNameMin,
+		DisplayNameMax:   cfg.DisplayNameMax,
+		CloseOnHostLeave: cfg.RoomCloseOnHostLeave,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	a.transport, err = transport.New(transport.Config{
+		Rooms:          roomSvc,
+		Accounts:       accounts,
+		SecureCookies:  cfg.CookieSecure,
+		Broker:         broker,
+		Prefix:         cfg.APIPrefix,
+		Limiter:        limiter,
+		ThrottleLimit:  cfg.ThrottleLimit,
+		ThrottleWindow: cfg.ThrottleTTL,
+		TrustProxy:     cfg.TrustProxy,
+		EventRate:      cfg.SocketEventRate,
+		EventBurst:     cfg.SocketEventBurst,
+		CORSOrigins:    cfg.CORSOrigins,
+		Ready:          ready,
+		PingInterval:   time.Duration(cfg.SocketIOPingIntervalMS) * time.Millisecond,
+		PingTimeout:    time.Duration(cfg.SocketIOPingTimeoutMS) * time.Millisecond,
+		Logger:         log,
+	})
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.transport.Start(ctx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("event subscription: %w", err)
+	}
+	return a, nil
+}
+
+// serve accepts connections on ln until ctx is done, then stops accepting,
+// disconnects every socket and drains requests within the shutdown timeout.
+func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) error {
+	srv := &http.Server{
+		Handler:           a.transport.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	defer stopPurge()
+	go a.purge(purgeCtx)
+	a.log.Info("listening", "addr", ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	// Stop accepting first, then tell sockets (hijacked connections are not
+	// tracked by http.Server), then drain in-flight requests.
+	srv.SetKeepAlivesEnabled(false)
+	_ = ln.Close()
+	errT := a.transport.Shutdown(sctx)
+	errS := srv.Shutdown(sctx)
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return errors.Join(errT, errS)
+}
+
+// purge deletes expired refresh tokens and codes every hour.
+func (a *app) purge(ctx context.Context) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if err := a.accounts.PurgeExpired(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("purging expired tokens failed", "err", err)
+			}
+		}
+	}
+}
+
+func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		_ = a.closers[i]()
+	}
+	a.closers = nil
+}

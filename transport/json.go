@@ -1,0 +1,108 @@
+package transport
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+)
+
+// MaxBodyBytes bounds REST request bodies.
+const MaxBodyBytes = 16 << 10
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeBody reads one JSON object into dst: unknown fields, trailing
+// data, wrong types, a non-JSON content type and bodies over MaxBodyBytes
+// are errors of KindInvalid. An empty body decodes as {}.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return ErrInvalidBody.WithMessage("Content-Type must be application/json")
+		}
+	}
+	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if errors.Is(err, io.EOF) {
+		return decodeJSONError(json.Unmarshal([]byte("{}"), dst))
+	}
+	if err != nil {
+		return decodeJSONError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ErrBodyTooLarge.WithMessage("the request body must be at most %d bytes", MaxBodyBytes)
+		}
+		return ErrInvalidBody.WithMessage("the request body must hold a single JSON object")
+	}
+	return nil
+}
+
+// decodeStrict decodes one JSON value into dst, rejecting unknown fields
+// and trailing data.
+func decodeStrict(data []byte, dst any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeJSONError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return ErrInvalidBody.WithMessage("a single JSON object is expected")
+	}
+	return nil
+}
+
+// decodeJSONError turns a decoding error into a client-facing message.
+func decodeJSONError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		mbe *http.MaxBytesError
+		se  *json.SyntaxError
+		ute *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return ErrBodyTooLarge.WithMessage("the request body must be at most %d bytes", MaxBodyBytes)
+	case errors.As(err, &se):
+		return ErrInvalidBody.WithMessage("malformed JSON at byte %d", se.Offset)
+	case errors.As(err, &ute):
+		if ute.Field == "" {
+			return ErrInvalidBody.WithMessage("the request body must be a JSON object")
+		}
+		return ErrInvalidBody.WithMessage("field %q must be of type %s", ute.Field, jsonType(ute.Type.Kind().String()))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return ErrInvalidBody.WithMessage("malformed JSON: unexpected end of body")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return ErrInvalidBody.WithMessage("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return ErrInvalidBody.WithMessage("%s", strings.TrimPrefix(fmt.Sprint(err), "json: "))
+}
+
+func jsonType(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "int", "int64", "int32", "float64", "uint", "ptr":
+		return "number"
+	case "slice", "array":
+		return "array"
+	}
+	return "object"
+}

@@ -1,0 +1,366 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/rooms"
+	"github.com/rendezvous-go/rendezvous/transport/socketio"
+)
+
+// Limiter counts requests per key in fixed windows. store/memory and
+// store/redis provide implementations; the Redis one is shared by every
+// instance.
+type Limiter interface {
+	Allow(ctx context.Context, key string, limit int, window time.Duration) (allowed bool, retryAfter time.Duration, err error)
+}
+
+// Broker carries Events between instances: Notify publishes, Subscribe
+// delivers every event published by any instance, in order, on one
+// goroutine. store/memory.Broker serves one process; store/redis.Broker
+// fans out over Redis pub/sub.
+type Broker interface {
+	rv.Notifier
+	Subscribe(ctx context.Context, deliver func(rv.Event)) (unsubscribe func(), err error)
+}
+
+// Config configures a Transport. Zero fields take the documented defaults.
+type Config struct {
+	// Rooms serves the rooms endpoints and the /rooms namespace. Optional:
+	// nil leaves them out.
+	Rooms *rooms.Service
+	// Accounts serves /auth and /users/me and authenticates the dating
+	// product's endpoints and namespaces. Optional: nil leaves them out.
+	Accounts *auth.Service
+	// SecureCookies marks the refresh-token cookie Secure (HTTPS only).
+	// Default: set when Accounts runs in production mode.
+	SecureCookies bool
+	// Broker delivers events published by the services to the sockets of
+	// this instance. Required; it must be the Notifier the services publish
+	// to.
+	Broker Broker
+
+	// Prefix is prepended to every REST path, e.g. "/api". Default "".
+	Prefix string
+	// SocketIOPath is where the Socket.IO endpoint is mounted. Default
+	// "/socket.io/" (the client's default path).
+	SocketIOPath string
+
+	// Limiter enforces ThrottleLimit. Default: no HTTP rate limiting.
+	Limiter Limiter
+	// ThrottleLimit is the number of requests a client IP may make to one
+	// route per ThrottleWindow. 0 disables HTTP rate limiting.
+	ThrottleLimit int
+	// ThrottleWindow is the rate-limit window. Default one minute.
+	ThrottleWindow time.Duration
+	// TrustProxy takes the client IP from X-Forwarded-For (its first
+	// entry) instead of the connection's address. Enable it only behind a
+	// proxy that sets the header.
+	TrustProxy bool
+
+	// EventRate is the number of Socket.IO events one connection may send
+	// per second on average, and EventBurst how many at once. Defaults 10
+	// and 20. A negative EventRate disables the limit.
+	EventRate  float64
+	EventBurst int
+
+	// CORSOrigins lists the origins allowed to call the REST API and the
+	// Socket.IO endpoint from a browser. "*" (the default when empty)
+	// allows every origin.
+	CORSOrigins []string
+
+	// Ready reports whether the stores are reachable, for GET /readyz.
+	// Default: always ready.
+	Ready func(ctx context.Context) error
+
+	// PingInterval and PingTimeout are the Engine.IO heartbeat. Defaults
+	// 25 s and 20 s.
+	PingInterval, PingTimeout time.Duration
+
+	// Logger receives request failures. Default: silent.
+	Logger *slog.Logger
+}
+
+// Transport serves the REST API and the Socket.IO endpoint.
+type Transport struct {
+	cfg   Config
+	log   *slog.Logger
+	io    *socketio.Server
+	rooms *socketio.Namespace
+
+	mu    sync.Mutex
+	unsub func()
+}
+
+// New validates cfg and returns a Transport. Call Start before serving and
+// Shutdown when done.
+func New(cfg Config) (*Transport, error) {
+	if cfg.Rooms == nil && cfg.Accounts == nil {
+		return nil, errors.New("transport: Config.Rooms or Config.Accounts is required")
+	}
+	if cfg.Accounts != nil && cfg.Accounts.Production() {
+		cfg.SecureCookies = true
+	}
+	if cfg.Broker == nil {
+		return nil, errors.New("transport: Config.Broker is required")
+	}
+	cfg.Prefix = strings.TrimRight(cfg.Prefix, "/")
+	if cfg.Prefix != "" && !strings.HasPrefix(cfg.Prefix, "/") {
+		return nil, errors.New(`transport: Config.Prefix must start with "/"`)
+	}
+	if cfg.SocketIOPath == "" {
+		cfg.SocketIOPath = "/socket.io/"
+	}
+	if !strings.HasPrefix(cfg.SocketIOPath, "/") || !strings.HasSuffix(cfg.SocketIOPath, "/") {
+		return nil, errors.New(`transport: Config.SocketIOPath must start and end with "/"`)
+	}
+	if cfg.ThrottleLimit < 0 {
+		return nil, errors.New("transport: Config.ThrottleLimit must not be negative")
+	}
+	if cfg.ThrottleLimit > 0 && cfg.Limiter == nil {
+		return nil, errors.New("transport: Config.Limiter is required when ThrottleLimit is set")
+	}
+	if cfg.ThrottleWindow == 0 {
+		cfg.ThrottleWindow = time.Minute
+	}
+	if cfg.EventRate == 0 {
+		cfg.EventRate = 10
+	}
+	if cfg.EventBurst == 0 {
+		cfg.EventBurst = 20
+	}
+	if len(cfg.CORSOrigins) == 0 {
+		cfg.CORSOrigins = []string{"*"}
+	}
+	if cfg.Ready == nil {
+		cfg.Ready = func(context.Context) error { return nil }
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Transport{cfg: cfg, log: cfg.Logger}
+	t.io = socketio.NewServer(socketio.Config{
+		PingInterval: cfg.PingInterval,
+		PingTimeout:  cfg.PingTimeout,
+		CheckOrigin:  t.originAllowed,
+		Logger:       cfg.Logger,
+	})
+	if cfg.Rooms != nil {
+		t.rooms = t.io.Of(rooms.Namespace)
+		t.mountRoomsNamespace()
+	}
+	return t, nil
+}
+
+// SocketIO returns the Socket.IO server, so that a host application can add
+// namespaces and event handlers of its own (for example game moves in
+// /rooms: t.SocketIO().Of("/rooms").On("game:move", …)).
+func (t *Transport) SocketIO() *socketio.Server { return t.io }
+
+// Start subscribes to the Broker so that events published by any instance
+// reach this instance's sockets. It returns once the subscription is live.
+func (t *Transport) Start(ctx context.Context) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.unsub != nil {
+		return errors.New("transport: already started")
+	}
+	unsub, err := t.cfg.Broker.Subscribe(ctx, t.deliver)
+	if err != nil {
+		return err
+	}
+	t.unsub = unsub
+	return nil
+}
+
+// Shutdown disconnects every socket, stops the event subscription and waits
+// for connections to end or ctx to be done. Stop the http.Server first so
+// that no new connection arrives.
+func (t *Transport) Shutdown(ctx context.Context) error {
+	err := t.io.Shutdown(ctx)
+	t.mu.Lock()
+	if t.unsub != nil {
+		t.unsub()
+		t.unsub = nil
+	}
+	t.mu.Unlock()
+	return err
+}
+
+// deliver hands one event to the local sockets it targets.
+func (t *Transport) deliver(ev rv.Event) {
+	ns := t.io.Of(ev.Namespace)
+	if ns == nil {
+		return
+	}
+	if ev.Name != "" {
+		if ev.Data != nil {
+			ns.Emit(ev.Target, ev.Name, ev.Data)
+		} else {
+			ns.Emit(ev.Target, ev.Name)
+		}
+	}
+	if ev.Disconnect {
+		ns.DisconnectRoom(ev.Target)
+	}
+}
+
+// route is one REST endpoint.
+type route struct {
+	method, path string
+	h            func(http.ResponseWriter, *http.Request) error
+}
+
+// Mount registers every REST handler and the Socket.IO endpoint on mux.
+func (t *Transport) Mount(mux *http.ServeMux) {
+	p := t.cfg.Prefix
+	var routes []route
+	if t.cfg.Rooms != nil {
+		routes = append(routes, t.roomRoutes()...)
+	}
+	if t.cfg.Accounts != nil {
+		routes = append(routes, t.accountRoutes()...)
+	}
+	paths := map[string][]string{}
+	for _, rt := range routes {
+		mux.Handle(rt.method+" "+p+rt.path, t.cors(t.throttle(rt.method+" "+rt.path, t.handle(rt.h))))
+		paths[rt.path] = append(paths[rt.path], rt.method)
+	}
+	for path, methods := range paths {
+		mux.Handle("OPTIONS "+p+path, t.preflight(methods))
+	}
+	mux.HandleFunc("GET "+p+"/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("GET "+p+"/readyz", t.handle(func(w http.ResponseWriter, r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := t.cfg.Ready(ctx); err != nil {
+			return ErrNotReady.Wrap(err)
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		return nil
+	}))
+	mux.Handle(t.cfg.SocketIOPath, t.io)
+}
+
+// Handler returns a new ServeMux with everything mounted.
+func (t *Transport) Handler() http.Handler {
+	mux := http.NewServeMux()
+	t.Mount(mux)
+	return mux
+}
+
+// handle adapts a handler that returns an error: the error is written as
+// an ErrorBody, and a panic becomes a logged 500.
+func (t *Transport) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				t.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				t.writeError(w, r, errors.New("panic"))
+			}
+		}()
+		if err := h(w, r); err != nil {
+			t.writeError(w, r, err)
+		}
+	})
+}
+
+// throttle applies the per-IP, per-route rate limit.
+func (t *Transport) throttle(route string, next http.Handler) http.Handler {
+	if t.cfg.ThrottleLimit == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok, after, err := t.cfg.Limiter.Allow(r.Context(), "http:"+route+":"+t.clientIP(r), t.cfg.ThrottleLimit, t.cfg.ThrottleWindow)
+		if err != nil {
+			// Fail open: an unreachable limiter store must not take the API down.
+			t.log.Warn("rate limiter failed; request allowed", "err", err)
+		} else if !ok {
+			t.writeError(w, r, retryAfter{err: ErrRateLimited, after: after})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the address rate limits count against.
+func (t *Transport) clientIP(r *http.Request) string {
+	if t.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// originAllowed reports whether a browser origin may use the API. Requests
+// without an Origin header (not from a browser) are allowed.
+func (t *Transport) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	return origin == "" || slices.Contains(t.cfg.CORSOrigins, "*") || slices.Contains(t.cfg.CORSOrigins, origin)
+}
+
+// cors adds the CORS response headers for allowed origins and refuses
+// disallowed ones.
+func (t *Transport) cors(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" {
+			if !t.originAllowed(r) {
+				t.writeError(w, r, rv.E(rv.KindForbidden, "ORIGIN_NOT_ALLOWED", "this origin may not use the API"))
+				return
+			}
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Set("Access-Control-Allow-Credentials", "true")
+			h.Set("Access-Control-Expose-Headers", "Retry-After")
+			h.Add("Vary", "Origin")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// preflight answers CORS preflight requests for one path.
+func (t *Transport) preflight(methods []string) http.Handler {
+	allow := strings.Join(append(methods, "OPTIONS"), ", ")
+	return t.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Allow", allow)
+		if r.Header.Get("Origin") != "" {
+			h.Set("Access-Control-Allow-Methods", allow)
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+			h.Set("Access-Control-Max-Age", "600")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+}
+
+// bearer returns the token of an "Authorization: Bearer" header.
+func bearer(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
