@@ -1,0 +1,636 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	rv "github.com/rendezvous-go/rendezvous"
+)
+
+// Defaults of Config.
+const (
+	DefaultAccessTTL              = 15 * time.Minute
+	DefaultRefreshTTL             = 30 * 24 * time.Hour
+	DefaultCodeTTL                = 10 * time.Minute
+	DefaultCodeMaxAttempts        = 5
+	DefaultSendLimitPerIdentifier = 5
+	DefaultSendLimitPerIP         = 20
+	DefaultSendWindow             = time.Hour
+)
+
+// MinProductionSecretLength is the shortest Config.Secret that New accepts
+// when Config.Production is set (256 bits). Outside production the minimum
+// is MinSecretLength.
+const MinProductionSecretLength = 32
+
+// refreshTokenBytes is the entropy of a refresh token: 256 bits.
+const refreshTokenBytes = 32
+
+// codeDigits is the length of verification codes.
+const codeDigits = 6
+
+// Config configures a Service. Zero fields take the documented defaults.
+type Config struct {
+	// Store keeps users, identities, refresh tokens and codes. Required.
+	Store Store
+	// Cutoffs keeps the access-token cut-off of LogoutAll and
+	// DeleteAccount. Required; use store/redis when several instances
+	// share the users.
+	Cutoffs CutoffStore
+	// Limiter limits how many codes are sent per identifier and per IP
+	// address. Default nil: no limits.
+	Limiter Limiter
+	// Sender delivers verification codes. Default nil: StartVerification
+	// and StartLogin fail with ErrVerificationUnavailable.
+	Sender CodeSender
+
+	// Secret signs access tokens (HMAC-SHA256) and keys the hashes of
+	// verification codes. Required: at least MinSecretLength bytes, and at
+	// least MinProductionSecretLength bytes when Production is set.
+	Secret []byte
+	// Production refuses a short Secret and a LogSender. Transports also
+	// read it (Service.Production) to mark cookies Secure.
+	Production bool
+	// Issuer is the "iss" claim of access tokens. Default DefaultIssuer.
+	Issuer string
+
+	// AccessTTL is the lifetime of access tokens. Default 15 minutes.
+	AccessTTL time.Duration
+	// RefreshTTL is the lifetime of each refresh token; a rotation issues
+	// a token with a full RefreshTTL. Default 30 days.
+	RefreshTTL time.Duration
+	// RefreshGrace is how long after a rotation the rotated token may be
+	// presented again and still get a fresh token of its family, instead
+	// of being treated as reuse (two tabs refreshing at once). Default 0:
+	// no grace; a few seconds at most is advised.
+	RefreshGrace time.Duration
+	// CodeTTL is the lifetime of verification codes. Default 10 minutes.
+	CodeTTL time.Duration
+	// CodeMaxAttempts is the number of wrong attempts a code takes before
+	// it is refused even when right. Default 5.
+	CodeMaxAttempts int
+
+	// SendLimitPerIdentifier is the number of codes sent to one
+	// identifier per SendWindow. Default 5.
+	SendLimitPerIdentifier int
+	// SendLimitPerIP is the number of codes requested from one IP address
+	// per SendWindow. Default 20.
+	SendLimitPerIP int
+	// SendWindow is the window of the send limits. Default 1 hour.
+	SendWindow time.Duration
+
+	// Clock tells the time. Default rendezvous.SystemClock.
+	Clock rv.Clock
+	// Logger receives security events (refresh-token reuse). Default:
+	// silent.
+	Logger *slog.Logger
+}
+
+// Service implements accounts and authentication: anonymous sign-up,
+// access and refresh tokens, phone and email verification, sign-in with a
+// one-time code, and the user's profile. It is safe for concurrent use,
+// and any number of Services on any number of processes may share a Store
+// and a CutoffStore.
+type Service struct {
+	cfg     Config
+	parser  *jwt.Parser
+	codeKey []byte
+}
+
+// New validates cfg, fills in defaults and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("auth: Config.Store is required")
+	}
+	if cfg.Cutoffs == nil {
+		return nil, errors.New("auth: Config.Cutoffs is required")
+	}
+	if len(cfg.Secret) < MinSecretLength {
+		return nil, fmt.Errorf("auth: Config.Secret must be at least %d bytes", MinSecretLength)
+	}
+	if cfg.Production {
+		if len(cfg.Secret) < MinProductionSecretLength {
+			return nil, fmt.Errorf("auth: Config.Secret must be at least %d bytes in production", MinProductionSecretLength)
+		}
+		switch cfg.Sender.(type) {
+		case LogSender, *LogSender:
+			return nil, errors.New("auth: LogSender writes codes to the log and must not be used in production")
+		}
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"AccessTTL", &cfg.AccessTTL, DefaultAccessTTL},
+		{"RefreshTTL", &cfg.RefreshTTL, DefaultRefreshTTL},
+		{"CodeTTL", &cfg.CodeTTL, DefaultCodeTTL},
+		{"SendWindow", &cfg.SendWindow, DefaultSendWindow},
+	} {
+		switch {
+		case *d.v < 0:
+			return nil, fmt.Errorf("auth: Config.%s must not be negative", d.name)
+		case *d.v == 0:
+			*d.v = d.def
+		case *d.v < time.Second:
+			return nil, fmt.Errorf("auth: Config.%s must be at least one second", d.name)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"CodeMaxAttempts", &cfg.CodeMaxAttempts, DefaultCodeMaxAttempts},
+		{"SendLimitPerIdentifier", &cfg.SendLimitPerIdentifier, DefaultSendLimitPerIdentifier},
+		{"SendLimitPerIP", &cfg.SendLimitPerIP, DefaultSendLimitPerIP},
+	} {
+		switch {
+		case *n.v < 0:
+			return nil, fmt.Errorf("auth: Config.%s must not be negative", n.name)
+		case *n.v == 0:
+			*n.v = n.def
+		}
+	}
+	if cfg.RefreshGrace < 0 || cfg.RefreshGrace >= cfg.RefreshTTL {
+		return nil, errors.New("auth: Config.RefreshGrace must be at least 0 and shorter than RefreshTTL")
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = DefaultIssuer
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = rv.SystemClock
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.Secret = append([]byte(nil), cfg.Secret...)
+
+	// The code-hashing key is derived from the secret, so that code hashes
+	// and token signatures never share a key.
+	mac := hmac.New(sha256.New, cfg.Secret)
+	mac.Write([]byte("rendezvous/auth: verification code key"))
+	return &Service{
+		cfg:     cfg,
+		parser:  newAccessParser(cfg.Issuer, cfg.Clock.Now),
+		codeKey: mac.Sum(nil),
+	}, nil
+}
+
+// AccessTTL returns the lifetime of access tokens.
+func (s *Service) AccessTTL() time.Duration { return s.cfg.AccessTTL }
+
+// RefreshTTL returns the lifetime of refresh tokens, for the refresh
+// cookie's Max-Age.
+func (s *Service) RefreshTTL() time.Duration { return s.cfg.RefreshTTL }
+
+// Production reports whether Config.Production is set: transports mark the
+// refresh cookie Secure then.
+func (s *Service) Production() bool { return s.cfg.Production }
+
+// Session is what sign-up, login and refresh return: the user, a new
+// access token and a new refresh token. The refresh token travels in an
+// httpOnly cookie; the rest in the response body.
+type Session struct {
+	User             User
+	AccessToken      string
+	AccessExpiresAt  time.Time
+	RefreshToken     string
+	RefreshExpiresAt time.Time
+}
+
+// now returns the current time in UTC, to the millisecond: the precision
+// of every stored time and of access tokens' issue time.
+func (s *Service) now() time.Time {
+	return s.cfg.Clock.Now().UTC().Truncate(time.Millisecond)
+}
+
+// SignupAnonymous creates an account with an empty profile and no
+// identifier, and signs it in.
+func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
+	now := s.now()
+	u := User{
+		ID:        newUUID(),
+		Profile:   Profile{Interests: []string{}, PhotoURLs: []string{}},
+		CreatedAt: now,
+		UpdatedAt: now,
+	}
+	token, rec := s.newRefresh(u.ID, newUUID(), now)
+	if err := s.cfg.Store.CreateUser(ctx, u, rec); err != nil {
+		return Session{}, err
+	}
+	return s.session(u, token, rec, now)
+}
+
+// Refresh rotates refreshToken: the token is consumed and a new one of the
+// same family is returned with a new access token. It returns
+// ErrRefreshMissing for an empty token, ErrRefreshInvalid for an unknown
+// one, ErrRefreshExpired, ErrTokenRevoked when the family was revoked
+// (logout), and ErrRefreshReused when the token was already rotated: the
+// whole family is then revoked, its newest token included. Within
+// Config.RefreshGrace of its rotation, the token just rotated gets another
+// fresh token instead.
+func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, error) {
+	presented, err := parseRefresh(refreshToken)
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.now()
+	token, next := s.newRefresh("", "", now)
+	rec, err := s.cfg.Store.RotateRefreshToken(ctx, Rotation{
+		Presented: presented,
+		Next:      next.Hash,
+		Now:       now,
+		ExpiresAt: next.ExpiresAt,
+		Grace:     s.cfg.RefreshGrace,
+	})
+	if err != nil {
+		if errors.Is(err, ErrRefreshReused) {
+			s.cfg.Logger.WarnContext(ctx, "rendezvous: refresh token reused; its family is revoked",
+				slog.String("userId", rec.UserID), slog.String("familyId", rec.FamilyID))
+		}
+		return Session{}, err
+	}
+	u, err := s.cfg.Store.User(ctx, rec.UserID)
+	if errors.Is(err, ErrUserNotFound) {
+		return Session{}, ErrRefreshInvalid
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return s.session(u, token, rec, now)
+}
+
+// Logout revokes the family of refreshToken: it and every token of its
+// lineage stop working. An empty, malformed or unknown token is no error,
+// so logging out twice succeeds. Access tokens stay valid until they
+// expire; LogoutAll cuts them off.
+func (s *Service) Logout(ctx context.Context, refreshToken string) error {
+	hash, err := parseRefresh(refreshToken)
+	if err != nil {
+		return nil
+	}
+	return s.cfg.Store.RevokeTokenFamily(ctx, hash, s.now())
+}
+
+// LogoutAll revokes every refresh family of the user and rejects, from now
+// on, every access token issued before the call (ErrTokenRevoked).
+func (s *Service) LogoutAll(ctx context.Context, userID string) error {
+	if err := s.cfg.Store.RevokeUserFamilies(ctx, userID, s.now()); err != nil {
+		return err
+	}
+	// The cut-off is taken after the revocation, so an access token from a
+	// rotation that raced it is issued before the cut-off.
+	return s.setCutoff(ctx, userID)
+}
+
+func (s *Service) setCutoff(ctx context.Context, userID string) error {
+	if err := s.cfg.Cutoffs.SetCutoff(ctx, userID, s.now(), s.cfg.AccessTTL); err != nil {
+		return fmt.Errorf("auth: set the access-token cut-off: %w", err)
+	}
+	return nil
+}
+
+// StartVerification sends a one-time code to identifier (a phone number
+// for ChannelPhone, an email address for ChannelEmail) for the signed-in
+// user, who confirms it with ConfirmVerification. A new code replaces any
+// pending one. It fails with ErrInvalidChannel, ErrInvalidPhone,
+// ErrInvalidEmail, ErrUserNotFound, a *RateLimitError
+// (ErrSendRateLimited) when the identifier or ip has had too many codes,
+// and ErrVerificationUnavailable when no sender is configured or sending
+// failed. ip may be "" when unknown: only the identifier is limited then.
+//
+// An identifier verified by another account is not refused here, only at
+// confirmation, so that StartVerification does not tell who is
+// registered.
+func (s *Service) StartVerification(ctx context.Context, userID string, ch Channel, identifier, ip string) error {
+	id, err := NormalizeIdentifier(ch, identifier)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Sender == nil {
+		return ErrVerificationUnavailable
+	}
+	if _, err := s.cfg.Store.User(ctx, userID); err != nil {
+		return err
+	}
+	if err := s.allowSend(ctx, ch, id, ip); err != nil {
+		return err
+	}
+	code, err := s.putCode(ctx, CodeKey{Purpose: PurposeVerify, Channel: ch, Identifier: id, UserID: userID})
+	if err != nil {
+		return err
+	}
+	return s.send(ctx, ch, id, code)
+}
+
+// ConfirmVerification checks code against the code sent by
+// StartVerification and links the identifier to the user, replacing the
+// user's earlier identifier of that channel. It returns the updated user,
+// or ErrCodeInvalid (wrong code, or none pending), ErrCodeExpired,
+// ErrCodeExhausted (too many wrong attempts: request a new code), or
+// ErrIdentityTaken when another account verified the identifier.
+func (s *Service) ConfirmVerification(ctx context.Context, userID string, ch Channel, identifier, code string) (User, error) {
+	id, err := NormalizeIdentifier(ch, identifier)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now()
+	if err := s.checkCode(ctx, CodeKey{Purpose: PurposeVerify, Channel: ch, Identifier: id, UserID: userID}, code, now); err != nil {
+		return User{}, err
+	}
+	u, err := s.cfg.Store.LinkIdentity(ctx, userID, ch, id, now)
+	if err != nil {
+		return User{}, err
+	}
+	return normalizeUser(u), nil
+}
+
+// StartLogin sends a sign-in code to identifier when an account has
+// verified it. It answers the same whether or not such an account exists,
+// so that it does not tell who is registered: when none does, nothing is
+// sent, but a code that was never sent is stored all the same (Login then
+// fails exactly as it would for a real account), and the send limits
+// count the request. Errors are those of StartVerification, bar
+// ErrUserNotFound.
+//
+// The response time still differs by the time the sender takes; a sender
+// that queues its messages keeps that difference small.
+func (s *Service) StartLogin(ctx context.Context, ch Channel, identifier, ip string) error {
+	id, err := NormalizeIdentifier(ch, identifier)
+	if err != nil {
+		return err
+	}
+	if s.cfg.Sender == nil {
+		return ErrVerificationUnavailable
+	}
+	if err := s.allowSend(ctx, ch, id, ip); err != nil {
+		return err
+	}
+	exists := true
+	if _, err := s.cfg.Store.UserByIdentity(ctx, ch, id); errors.Is(err, ErrUserNotFound) {
+		exists = false
+	} else if err != nil {
+		return err
+	}
+	code, err := s.putCode(ctx, CodeKey{Purpose: PurposeLogin, Channel: ch, Identifier: id})
+	if err != nil || !exists {
+		return err
+	}
+	return s.send(ctx, ch, id, code)
+}
+
+// Login checks code against the code sent by StartLogin and signs in the
+// account that verified identifier, with a new refresh family. A wrong
+// code is ErrCodeInvalid whether or not the identifier belongs to an
+// account; ErrCodeExpired and ErrCodeExhausted are as for
+// ConfirmVerification.
+func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string) (Session, error) {
+	id, err := NormalizeIdentifier(ch, identifier)
+	if err != nil {
+		return Session{}, err
+	}
+	now := s.now()
+	if err := s.checkCode(ctx, CodeKey{Purpose: PurposeLogin, Channel: ch, Identifier: id}, code, now); err != nil {
+		return Session{}, err
+	}
+	u, err := s.cfg.Store.UserByIdentity(ctx, ch, id)
+	if errors.Is(err, ErrUserNotFound) {
+		// Only a code that was never sent can match here.
+		return Session{}, ErrCodeInvalid
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	token, rec := s.newRefresh(u.ID, newUUID(), now)
+	if err := s.cfg.Store.CreateRefreshToken(ctx, rec); err != nil {
+		if errors.Is(err, ErrUserNotFound) {
+			return Session{}, ErrCodeInvalid
+		}
+		return Session{}, err
+	}
+	return s.session(u, token, rec, now)
+}
+
+// Me returns the user, phone and email included, or ErrUserNotFound.
+func (s *Service) Me(ctx context.Context, userID string) (User, error) {
+	u, err := s.cfg.Store.User(ctx, userID)
+	if err != nil {
+		return User{}, err
+	}
+	return normalizeUser(u), nil
+}
+
+// UpdateProfile applies the non-nil fields of patch once each is checked
+// (see ProfilePatch.Normalize) and returns the updated user. A field that
+// breaks its rule yields ErrInvalidProfile naming the field, and nothing
+// is changed.
+func (s *Service) UpdateProfile(ctx context.Context, userID string, patch ProfilePatch) (User, error) {
+	p, err := patch.Normalize()
+	if err != nil {
+		return User{}, err
+	}
+	u, err := s.cfg.Store.UpdateProfile(ctx, userID, p, s.now())
+	if err != nil {
+		return User{}, err
+	}
+	return normalizeUser(u), nil
+}
+
+// DeleteAccount deletes the user, its identifiers (free to be verified by
+// another account) and every refresh token, and rejects from now on every
+// access token issued before (ErrTokenRevoked). Deleting an account that
+// no longer exists returns ErrUserNotFound but still sets the cut-off, so
+// that a retry after a failure completes the deletion.
+func (s *Service) DeleteAccount(ctx context.Context, userID string) error {
+	err := s.cfg.Store.DeleteUser(ctx, userID)
+	if err != nil && !errors.Is(err, ErrUserNotFound) {
+		return err
+	}
+	if cerr := s.setCutoff(ctx, userID); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// Authenticate verifies an access token: the algorithm (HS256 only, so
+// "alg":"none" and algorithm-confusion tokens fail), the signature, the
+// issuer, the audience, the expiry, the type (room and refresh tokens
+// fail), and that it was not issued before the user's last LogoutAll or
+// DeleteAccount. It returns ErrTokenMissing, ErrTokenExpired,
+// ErrTokenRevoked or ErrTokenInvalid.
+func (s *Service) Authenticate(ctx context.Context, accessToken string) (Principal, error) {
+	p, err := s.verifyAccess(accessToken)
+	if err != nil {
+		return Principal{}, err
+	}
+	cutoff, err := s.cfg.Cutoffs.Cutoff(ctx, p.UserID)
+	if err != nil {
+		return Principal{}, fmt.Errorf("auth: read the access-token cut-off: %w", err)
+	}
+	if !cutoff.IsZero() && p.IssuedAt.UnixMilli() < cutoff.UnixMilli() {
+		return Principal{}, ErrTokenRevoked
+	}
+	return p, nil
+}
+
+// PurgeExpired deletes the expired refresh tokens and verification codes,
+// and the families left empty. Call it periodically (hourly, say) to keep
+// the store small; expiry is enforced without it.
+func (s *Service) PurgeExpired(ctx context.Context) error {
+	return s.cfg.Store.DeleteExpired(ctx, s.now())
+}
+
+// session returns the Session of u with refresh token (stored as rec) and
+// a new access token issued at now.
+func (s *Service) session(u User, token string, rec RefreshToken, now time.Time) (Session, error) {
+	access, exp, err := s.issueAccess(u.ID, now)
+	if err != nil {
+		return Session{}, fmt.Errorf("auth: sign access token: %w", err)
+	}
+	return Session{
+		User:             normalizeUser(u),
+		AccessToken:      access,
+		AccessExpiresAt:  exp,
+		RefreshToken:     token,
+		RefreshExpiresAt: rec.ExpiresAt,
+	}, nil
+}
+
+// newRefresh returns a new refresh token and its record.
+func (s *Service) newRefresh(userID, familyID string, now time.Time) (string, RefreshToken) {
+	var b [refreshTokenBytes]byte
+	mustRead(b[:])
+	sum := sha256.Sum256(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:]), RefreshToken{
+		Hash:      sum[:],
+		UserID:    userID,
+		FamilyID:  familyID,
+		IssuedAt:  now,
+		ExpiresAt: now.Add(s.cfg.RefreshTTL),
+	}
+}
+
+// parseRefresh returns the hash of a refresh token.
+func parseRefresh(token string) ([]byte, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, ErrRefreshMissing
+	}
+	if len(token) != base64.RawURLEncoding.EncodedLen(refreshTokenBytes) {
+		return nil, ErrRefreshInvalid
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || len(b) != refreshTokenBytes {
+		return nil, ErrRefreshInvalid
+	}
+	sum := sha256.Sum256(b)
+	return sum[:], nil
+}
+
+// allowSend counts one code sent to identifier id and requested from ip
+// against the send limits.
+func (s *Service) allowSend(ctx context.Context, ch Channel, id, ip string) error {
+	if s.cfg.Limiter == nil {
+		return nil
+	}
+	var wait time.Duration
+	ok, retry, err := s.cfg.Limiter.Allow(ctx, "auth:send:"+string(ch)+":"+id, s.cfg.SendLimitPerIdentifier, s.cfg.SendWindow)
+	if err != nil {
+		return fmt.Errorf("auth: send limit: %w", err)
+	}
+	if !ok {
+		wait = retry
+	}
+	if ip != "" {
+		ok, retry, err := s.cfg.Limiter.Allow(ctx, "auth:send-ip:"+ip, s.cfg.SendLimitPerIP, s.cfg.SendWindow)
+		if err != nil {
+			return fmt.Errorf("auth: send limit: %w", err)
+		}
+		if !ok {
+			wait = max(wait, retry)
+		}
+	}
+	if wait > 0 {
+		return &RateLimitError{Err: ErrSendRateLimited, After: wait}
+	}
+	return nil
+}
+
+// putCode stores a new code for key and returns it.
+func (s *Service) putCode(ctx context.Context, key CodeKey) (string, error) {
+	code := newCode()
+	now := s.now()
+	err := s.cfg.Store.PutCode(ctx, VerificationCode{
+		Key:       key,
+		Hash:      s.hashCode(key, code),
+		CreatedAt: now,
+		ExpiresAt: now.Add(s.cfg.CodeTTL),
+	})
+	return code, err
+}
+
+func (s *Service) checkCode(ctx context.Context, key CodeKey, code string, now time.Time) error {
+	return s.cfg.Store.CheckCode(ctx, key, s.hashCode(key, strings.TrimSpace(code)), now, s.cfg.CodeMaxAttempts)
+}
+
+func (s *Service) send(ctx context.Context, ch Channel, to, code string) error {
+	if err := s.cfg.Sender.SendCode(ctx, ch, to, code); err != nil {
+		return ErrVerificationUnavailable.Wrap(err)
+	}
+	return nil
+}
+
+// hashCode returns the HMAC-SHA256 of code bound to key, so that a stored
+// hash neither reveals its code without the secret nor matches under
+// another key.
+func (s *Service) hashCode(key CodeKey, code string) []byte {
+	mac := hmac.New(sha256.New, s.codeKey)
+	for _, part := range []string{string(key.Purpose), string(key.Channel), key.Identifier, key.UserID, code} {
+		mac.Write([]byte(part))
+		mac.Write([]byte{0})
+	}
+	return mac.Sum(nil)
+}
+
+// newCode returns a uniformly random code of codeDigits decimal digits.
+func newCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic("auth: crypto/rand failed: " + err.Error())
+	}
+	return fmt.Sprintf("%0*d", codeDigits, n.Int64())
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	mustRead(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+func mustRead(b []byte) {
+	if _, err := rand.Read(b); err != nil {
+		panic("auth: crypto/rand failed: " + err.Error())
+	}
+}
+
+// normalizeUser makes the lists of u non-nil.
+func normalizeUser(u User) User {
+	u.Interests = nonNil(u.Interests)
+	u.PhotoURLs = nonNil(u.PhotoURLs)
+	return u
+}

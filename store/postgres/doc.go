@@ -1,0 +1,40 @@
+// Package postgres implements the durable rendezvous store interfaces in
+// PostgreSQL with pgx v5: AuthStore implements auth.Store (users, verified
+// identities, refresh-token families, verification codes).
+//
+// # Schema and migrations
+//
+// The schema is a series of embedded migrations,
+// migrations/NNN_name.up.sql with its NNN_name.down.sql. Nothing migrates
+// implicitly: the host application calls Migrate at start-up, before it
+// uses a store. Migrate is safe when several instances start at once (a
+// Postgres advisory lock lets one apply the pending migrations while the
+// others wait) and records the versions applied in the table
+// MigrationsTable. Applications that run their own migration tool can
+// take the SQL from Migrations instead.
+//
+// Tables are created in the pool's current schema, the first of its
+// search_path, so one database can hold several isolated deployments (or
+// test runs): set the schema in the pool's configuration,
+//
+//	cfg, _ := pgxpool.ParseConfig(databaseURL)
+//	cfg.ConnConfig.RuntimeParams["search_path"] = "rendezvous"
+//
+// Migration 001_auth creates:
+//
+//	users               id uuid, profile columns, created_at, updated_at
+//	identities          (channel, identifier) → user_id; one per user and channel
+//	refresh_families    id, user_id, revoked_at
+//	refresh_tokens      token_hash (SHA-256), family_id, expires_at, rotated_at, replaced_by
+//	verification_codes  (purpose, channel, identifier, user_id) → code_hash (HMAC), attempts, expires_at
+//
+// Deleting a user cascades to its identities, families and tokens.
+//
+// # Atomicity
+//
+// Each store method is one statement or one transaction. Rotating a
+// refresh token locks its family and the token with SELECT … FOR UPDATE,
+// so concurrent rotations of one token have one winner; reuse of a rotated
+// token revokes the family in a transaction that is committed although
+// the call returns auth.ErrRefreshReused.
+package postgres
