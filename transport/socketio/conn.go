@@ -343,7 +343,11 @@ func (c *conn) shutdown() {
 	sockets := append([]*Socket(nil), c.sockets...)
 	c.mu.Unlock()
 	for _, s := range sockets {
-		s.closeSocket(reasonServerShutdown, true)
+		// No DISCONNECT packet: like the JavaScript server's close, only
+		// the Engine.IO connection closes, so clients reconnect by
+		// themselves (to another instance behind the load balancer) with
+		// the credentials they have.
+		s.closeSocket(reasonServerShutdown, false)
 	}
 	c.closeWith(reasonServerShutdown, closeLingerMode)
 }

@@ -164,10 +164,11 @@ func (s *Server) namespace(name string) *Namespace {
 func (s *Server) ConnCount() int { return int(s.count.Load()) }
 
 // Shutdown stops accepting new Engine.IO sessions (handshakes get 503 and
-// upgrades are rejected), sends a Socket.IO DISCONNECT packet to every
-// connected socket followed by an Engine.IO close packet to every connection,
-// and waits until every connection has ended or ctx is done. Sockets see
-// OnDisconnect with reason "server shutting down".
+// upgrades are rejected), sends an Engine.IO close packet to every
+// connection and waits until every connection has ended or ctx is done.
+// Sockets see OnDisconnect with reason "server shutting down". No Socket.IO
+// DISCONNECT packet is sent, so clients see "transport close" and reconnect
+// by themselves, as they do when a JavaScript server closes.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.shutting = true

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/rendezvous-go/rendezvous/internal/siotest"
+	"github.com/rendezvous-go/rendezvous/internal/testenv"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadConfigDefaults(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 3000 || c.RoomCodeLength != 4 || c.ThrottleLimit != 20 || c.ThrottleTTL != time.Minute ||
+		c.ShutdownTimeout != 10*time.Second || !c.JWTSecretGenerated || c.RedisURL != "" || c.DatabaseURL != "" ||
+		len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" || c.CookieSecure {
+		t.Fatalf("defaults %+v", c)
+	}
+	c, err = loadConfig(env(map[string]string{"REDIS_HOST": "cache", "REDIS_PORT": "6380", "CORS_ORIGINS": "https://a.example, https://b.example"}))
+	if err != nil || c.RedisURL != "redis://cache:6380/0" || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
+func TestLoadConfigReportsEveryError(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{
+		"PORT": "http", "ROOM_CODE_LENGTH": "99", "THROTTLE_LIMIT": "-1", "LOG_LEVEL": "loud",
+		"USER_DISPLAY_NAME_MIN_LENGTH": "10", "USER_DISPLAY_NAME_MAX_LENGTH": "5", "TRUST_PROXY": "maybe",
+	}))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, name := range []string{"PORT", "ROOM_CODE_LENGTH", "THROTTLE_LIMIT", "LOG_LEVEL", "USER_DISPLAY_NAME_MAX_LENGTH", "TRUST_PROXY"} {
+		if !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	_, err = loadConfig(env(map[string]string{"NODE_ENV": "production"}))
+	if err == nil || !strings.Contains(err.Error(), "JWT_SECRET is required") {
+		t.Fatalf("production without secret: %v", err)
+	}
+	_, err = loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": "short-but-16-bytes!"}))
+	if err == nil || !strings.Contains(err.Error(), "32 bytes") {
+		t.Fatalf("production with a short secret: %v", err)
+	}
+	c, err := loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}))
+	if err != nil || !c.CookieSecure {
+		t.Fatalf("production: %+v %v", c, err)
+	}
+}
+
+// start runs the server with vars on a loopback port; stop cancels it and
+// returns what serve returned.
+func start(t *testing.T, vars map[string]string) (base string, stop func() error) {
+	t.Helper()
+	cfg, err := loadConfig(env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := newApp(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln, ready) }()
+	addr := <-ready
+	var stopped bool
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		err := <-done
+		a.close()
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return "http://" + addr, stop
+}
+
+func post(t *testing.T, url, body string, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+func TestGracefulShutdown(t *testing.T) {
+	base, stop := start(t, map[string]string{"SHUTDOWN_TIMEOUT_MS": "3000"})
+	res, body := post(t, base+"/rooms", `{"displayName":"Host"}`)
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, body)
+	}
+	var tk struct{ Token string }
+	_ = json.Unmarshal(body, &tk)
+	c, err := siotest.Dial(context.Background(), base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if p, err := c.Connect("/rooms", map[string]string{"token": tk.Token}, 5*time.Second); err != nil || p.Type != 0 {
+		t.Fatalf("connect: %v %s", err, p.Data)
+	}
+	began := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	if d := time.Since(began); d > 3*time.Second {
+		t.Fatalf("shutdown took %s", d)
+	}
+	// The socket was told (Engine.IO close) rather than dropped silently,
+	// and no DISCONNECT was sent, so a real client reconnects elsewhere.
+	_, err = c.Wait(time.Second, func(p siotest.Packet) bool { return p.Type == 1 })
+	if err == nil || err == siotest.ErrTimeout {
+		t.Fatalf("socket after shutdown: %v", err)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil {
+		t.Fatal("still accepting after shutdown")
+	}
+}
+
+// With DATABASE_URL the accounts survive a restart; with REDIS_URL the
+// rooms do.
+func TestDurableStateAcrossRestart(t *testing.T) {
+	dbURL := testenv.PostgresURL(t)
+	_, prefix := testenv.Redis(t)
+	redisURL := testenv.RedisURL(t)
+	schema := fmt.Sprintf("t_server_%d", time.Now().UnixNano())
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	vars := map[string]string{
+		"DATABASE_URL": dbURL + sep + "search_path=" + schema,
+		"REDIS_URL":    redisURL, "REDIS_PREFIX": prefix,
+		"JWT_SECRET": "durable-secret-durable-secret-durable",
+	}
+
+	base, stop := start(t, vars)
+	res, body := post(t, base+"/auth/signup-anonymous", "")
+	if res.StatusCode != 201 {
+		t.Fatalf("signup: %d %s", res.StatusCode, body)
+	}
+	var refresh string
+	for _, c := range res.Cookies() {
+		if c.Name == "refresh_token" {
+			refresh = c.Value
+		}
+	}
+	res, body = post(t, base+"/rooms", `{"displayName":"Host"}`)
+	var tk struct{ RoomCode, Token string }
+	_ = json.Unmarshal(body, &tk)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	base, _ = start(t, vars) // migrations run again: a no-op
+	res, body = post(t, base+"/auth/refresh", "", "Cookie", "refresh_token="+refresh)
+	if res.StatusCode != 200 {
+		t.Fatalf("refresh after restart: %d %s", res.StatusCode, body)
+	}
+	res, body = post(t, base+"/rooms/"+tk.RoomCode+"/rejoin", "", "Authorization", "Bearer "+tk.Token)
+	if res.StatusCode != 200 {
+		t.Fatalf("rejoin after restart: %d %s", res.StatusCode, body)
+	}
+	var n int
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+schema+".users").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("users in Postgres: %d %v", n, err)
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	if err := migrateOnly(context.Background(), env(nil)); err == nil || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Fatalf("without DATABASE_URL: %v", err)
+	}
+}
