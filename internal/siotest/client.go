@@ -1,8 +1,3 @@
-// Package siotest is a minimal Socket.IO v5 client over the Engine.IO v4
-// WebSocket transport, for tests that drive a server from Go. It answers
-// heartbeats by itself and buffers every packet it receives so tests can
-// wait for the one they expect. Browser and Node clients are tested with
-// the official socket.io-client instead (see e2e/).
 package siotest
 
 import (

@@ -4,7 +4,7 @@
 // (store/storetest) as the Redis implementation, so code tested against it
 // behaves the same in production.
 //
-// Three types are provided:
+// The types provided:
 //
 //   - RoomStore implements rooms.Store. One mutex guards every room, so each
 //     method is atomic. A room expires Write.TTL after its last write, as
@@ -14,6 +14,9 @@
 //   - RateLimiter counts requests per key in fixed windows.
 //   - Broker is an in-process rendezvous.Notifier with Subscribe, for a
 //     single-instance deployment.
+//   - AuthStore implements auth.Store (users, identities, refresh-token
+//     families, verification codes) and CutoffStore auth.CutoffStore (the
+//     access-token cut-off of logout-all).
 //
 // Everything is lost when the process exits, and nothing is shared between
 // processes: a deployment with several instances uses store/redis instead.

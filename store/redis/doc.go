@@ -1,6 +1,7 @@
 // Package redis implements the rendezvous store interfaces on Redis, for
 // deployments where several instances share state: RoomStore
-// (rooms.Store), RateLimiter and Broker (rendezvous.Notifier over pub/sub).
+// (rooms.Store), RateLimiter, Broker (rendezvous.Notifier over pub/sub) and
+// CutoffStore (auth.CutoffStore, the access-token cut-off of logout-all).
 // Any goredis.UniversalClient works: a single server, Sentinel or Redis
 // Cluster.
 //
@@ -45,5 +46,6 @@
 //
 // The rate limiter keeps one counter per limited key,
 // rv:ratelimit:<key>, expiring with its window. The broker publishes on
-// one channel, rv:events.
+// one channel, rv:events. The cut-off store keeps rv:auth:cutoff:<userId>
+// (unix milliseconds) for one access-token lifetime.
 package redis

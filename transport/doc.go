@@ -1,0 +1,24 @@
+// Package transport serves the features of rendezvous over HTTP: every
+// REST endpoint, and the Socket.IO endpoint with the /rooms namespace and
+// the access-token check of the dating product's namespaces.
+//
+// A Transport is mounted on any *http.ServeMux (Go 1.22 method patterns)
+// under a configurable prefix:
+//
+//	t, err := transport.New(transport.Config{Rooms: roomsSvc, Accounts: accounts, Broker: broker})
+//	…
+//	t.Mount(mux) // or http.ListenAndServe(addr, t.Handler())
+//
+// Errors reach clients in one shape. REST bodies keep the NestJS shape plus
+// a stable code, {"statusCode":404,"error":"Not Found","message":"room not
+// found","code":"ROOM_NOT_FOUND"}, with the status taken from the error's
+// Kind (HTTPStatus holds the one table). Socket.IO connections that are
+// refused get a CONNECT_ERROR {"message", "data": {"code"}}; failed events
+// get error:room {code, message} and, when the client asked for one, an
+// acknowledgement {"ok": false, "error": {code, message}}. Unexpected
+// errors answer a generic UNKNOWN_ERROR while the details go to the log.
+//
+// Real-time events published by the services through the Broker reach the
+// sockets of every instance: Start subscribes this instance, and each event
+// is emitted to the local sockets that joined its target.
+package transport
