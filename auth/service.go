@@ -90,6 +90,11 @@ type Config struct {
 	// SendWindow is the window of the send limits. Default 1 hour.
 	SendWindow time.Duration
 
+	// OnSignup, when set, runs after SignupAnonymous created an account,
+	// for example to grant a welcome bonus in another feature. Its error is
+	// logged, not returned: the account exists either way.
+	OnSignup func(ctx context.Context, u User) error
+
 	// Clock tells the time. Default rendezvous.SystemClock.
 	Clock rv.Clock
 	// Logger receives security events (refresh-token reuse). Default:
@@ -229,6 +234,13 @@ func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
 	token, rec := s.newRefresh(u.ID, newUUID(), now)
 	if err := s.cfg.Store.CreateUser(ctx, u, rec); err != nil {
 		return Session{}, err
+	}
+	if s.cfg.OnSignup != nil {
+		// The account exists whatever the hook does: a failure is logged,
+		// and the hook must be safe to run again for the same user.
+		if err := s.cfg.OnSignup(ctx, u); err != nil {
+			s.cfg.Logger.ErrorContext(ctx, "auth: OnSignup failed", "user", u.ID, "err", err)
+		}
 	}
 	return s.session(u, token, rec, now)
 }

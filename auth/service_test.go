@@ -1125,3 +1125,22 @@ func TestLogSender(t *testing.T) {
 		}
 	}
 }
+
+func TestOnSignupHook(t *testing.T) {
+	var got []string
+	cfg := auth.Config{
+		Store: memory.NewAuthStore(nil), Cutoffs: memory.NewCutoffStore(nil), Secret: []byte("0123456789abcdef0123456789abcdef"),
+		OnSignup: func(_ context.Context, u auth.User) error { got = append(got, u.ID); return errors.New("bonus service down") },
+	}
+	svc, err := auth.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := svc.SignupAnonymous(context.Background())
+	if err != nil {
+		t.Fatalf("a failing hook failed the sign-up: %v", err)
+	}
+	if len(got) != 1 || got[0] != sess.User.ID {
+		t.Fatalf("hook saw %v", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -323,4 +324,23 @@ func TestUserNamespace(t *testing.T) {
 	if p.Type != 4 || !strings.Contains(string(p.Data), "TOKEN_REVOKED") {
 		t.Fatalf("revoked token: %s", p.Data)
 	}
+}
+
+func TestAuthenticatedMiddleware(t *testing.T) {
+	s := newStack(t, options{})
+	h := s.T.Authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := transport.PrincipalFrom(r.Context())
+		if !ok {
+			t.Error("no principal in the context")
+		}
+		_, _ = w.Write([]byte(p.UserID))
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	a := s.signup(t)
+	if r := do(t, "GET", srv.URL, "", bearerH(a.Access)...); r.Status != 200 || string(r.Body) != a.ID {
+		t.Fatalf("valid token: %d %s", r.Status, r.Body)
+	}
+	wantError(t, do(t, "GET", srv.URL, ""), 401, "TOKEN_MISSING")
+	wantError(t, do(t, "GET", srv.URL, "", bearerH("nope")...), 401, "TOKEN_INVALID")
 }
