@@ -16,9 +16,18 @@ FUZZ_TARGETS := \
 	./transport/socketio:FuzzDecodeSocketPacket \
 	./transport:FuzzRoomsREST
 
-.PHONY: test e2e-deps unit fuzz vet bench
+# The Stripe API fake the billing tests run against (internal/testenv finds
+# it in ./bin); keep in step with testenv.StripeMockVersion.
+STRIPE_MOCK_VERSION := v0.203.0
 
-test: e2e-deps vet unit fuzz
+.PHONY: test deps e2e-deps stripe-mock unit fuzz vet bench
+
+test: deps vet unit fuzz
+
+deps: e2e-deps stripe-mock
+
+stripe-mock:
+	@test -x bin/stripe-mock || GOBIN=$(CURDIR)/bin $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
 
 # The official socket.io-client, pinned by e2e/package-lock.json.
 e2e-deps:

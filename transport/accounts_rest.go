@@ -66,17 +66,17 @@ func (t *Transport) withUser(h userHandler) func(http.ResponseWriter, *http.Requ
 
 func (t *Transport) accountRoutes() []route {
 	return []route{
-		{"POST", "/auth/signup-anonymous", t.signupAnonymous},
-		{"POST", "/auth/refresh", t.refresh},
-		{"POST", "/auth/logout", t.logout},
-		{"POST", "/auth/logout-all", t.withUser(t.logoutAll)},
-		{"POST", "/auth/verify-phone", t.withUser(t.verify(auth.ChannelPhone))},
-		{"POST", "/auth/verify-email", t.withUser(t.verify(auth.ChannelEmail))},
-		{"POST", "/auth/login/start", t.loginStart},
-		{"POST", "/auth/login", t.login},
-		{"GET", "/users/me", t.withUser(t.me)},
-		{"PATCH", "/users/me", t.withUser(t.updateMe)},
-		{"DELETE", "/users/me", t.withUser(t.deleteMe)},
+		{method: "POST", path: "/auth/signup-anonymous", h: t.signupAnonymous},
+		{method: "POST", path: "/auth/refresh", h: t.refresh},
+		{method: "POST", path: "/auth/logout", h: t.logout},
+		{method: "POST", path: "/auth/logout-all", h: t.withUser(t.logoutAll)},
+		{method: "POST", path: "/auth/verify-phone", h: t.withUser(t.verify(auth.ChannelPhone))},
+		{method: "POST", path: "/auth/verify-email", h: t.withUser(t.verify(auth.ChannelEmail))},
+		{method: "POST", path: "/auth/login/start", h: t.loginStart},
+		{method: "POST", path: "/auth/login", h: t.login},
+		{method: "GET", path: "/users/me", h: t.withUser(t.me)},
+		{method: "PATCH", path: "/users/me", h: t.withUser(t.updateMe)},
+		{method: "DELETE", path: "/users/me", h: t.withUser(t.deleteMe)},
 	}
 }
 

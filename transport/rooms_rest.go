@@ -9,10 +9,10 @@ import (
 
 func (t *Transport) roomRoutes() []route {
 	return []route{
-		{"POST", "/rooms", t.createRoom},
-		{"GET", "/rooms/{code}", t.getRoom},
-		{"POST", "/rooms/{code}/join", t.joinRoom},
-		{"POST", "/rooms/{code}/rejoin", t.rejoinRoom},
+		{method: "POST", path: "/rooms", h: t.createRoom},
+		{method: "GET", path: "/rooms/{code}", h: t.getRoom},
+		{method: "POST", path: "/rooms/{code}/join", h: t.joinRoom},
+		{method: "POST", path: "/rooms/{code}/rejoin", h: t.rejoinRoom},
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/billing"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/transport/socketio"
 )
@@ -41,6 +42,9 @@ type Config struct {
 	// Accounts serves /auth and /users/me and authenticates the dating
 	// product's endpoints and namespaces. Optional: nil leaves them out.
 	Accounts *auth.Service
+	// Billing serves the token wallet (/tokens/...) and the Stripe webhook.
+	// Optional: nil leaves them out. It needs Accounts.
+	Billing *billing.Service
 	// SecureCookies marks the refresh-token cookie Secure (HTTPS only).
 	// Default: set when Accounts runs in production mode.
 	SecureCookies bool
@@ -106,6 +110,9 @@ type Transport struct {
 func New(cfg Config) (*Transport, error) {
 	if cfg.Rooms == nil && cfg.Accounts == nil {
 		return nil, errors.New("transport: Config.Rooms or Config.Accounts is required")
+	}
+	if cfg.Billing != nil && cfg.Accounts == nil {
+		return nil, errors.New("transport: Config.Billing needs Config.Accounts")
 	}
 	if cfg.Accounts != nil && cfg.Accounts.Production() {
 		cfg.SecureCookies = true
@@ -218,6 +225,7 @@ func (t *Transport) deliver(ev rv.Event) {
 type route struct {
 	method, path string
 	h            func(http.ResponseWriter, *http.Request) error
+	unthrottled  bool // exempt from the per-IP rate limit
 }
 
 // Mount registers every REST handler and the Socket.IO endpoint on mux.
@@ -230,9 +238,16 @@ func (t *Transport) Mount(mux *http.ServeMux) {
 	if t.cfg.Accounts != nil {
 		routes = append(routes, t.accountRoutes()...)
 	}
+	if t.cfg.Billing != nil {
+		routes = append(routes, t.billingRoutes()...)
+	}
 	paths := map[string][]string{}
 	for _, rt := range routes {
-		mux.Handle(rt.method+" "+p+rt.path, t.cors(t.throttle(rt.method+" "+rt.path, t.handle(rt.h))))
+		h := t.handle(rt.h)
+		if !rt.unthrottled {
+			h = t.throttle(rt.method+" "+rt.path, h)
+		}
+		mux.Handle(rt.method+" "+p+rt.path, t.cors(h))
 		paths[rt.path] = append(paths[rt.path], rt.method)
 	}
 	for path, methods := range paths {

@@ -15,6 +15,7 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/billing"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/transport"
@@ -44,6 +45,8 @@ type options struct {
 	noSender         bool
 	production       bool
 	authStore        auth.Store
+	payments         billing.Payments
+	signupBonus      int
 }
 
 // codeBox is a CodeSender that keeps the last code sent to each
@@ -100,8 +103,24 @@ func newStack(t testing.TB, o options) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bcfg := billing.Config{Store: memory.NewWalletStore(nil), SignupBonus: o.signupBonus}
+	if o.payments != nil {
+		bcfg.Payments = o.payments
+		bcfg.Packs = []billing.Pack{{ID: "starter", Tokens: 5, Amount: 499, Currency: "usd"}, {ID: "plus", Tokens: 15, PriceID: "price_plus"}, {ID: "pro", Tokens: 30, Amount: 1999, Currency: "usd"}}
+		bcfg.SuccessURL, bcfg.CancelURL = "https://app.example/paid?session={CHECKOUT_SESSION_ID}", "https://app.example/shop"
+	}
+	wallet, err := billing.New(bcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acfg.OnSignup = func(ctx context.Context, u auth.User) error { return wallet.GrantSignupBonus(ctx, u.ID) }
+	accounts, err = auth.New(acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tr, err := transport.New(transport.Config{
-		Rooms: svc, Accounts: accounts, Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle,
+		Billing: wallet,
+		Rooms:   svc, Accounts: accounts, Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle,
 		CORSOrigins: o.cors, Ready: o.ready, EventRate: o.eventRate,
 	})
 	if err != nil {

@@ -31,6 +31,15 @@ type config struct {
 	CookieSecure bool
 	RefreshGrace time.Duration
 
+	StripeSecretKey     string
+	StripeWebhookSecret string
+	StripeAPIBase       string
+	StripeSuccessURL    string
+	StripeCancelURL     string
+	SignupBonusTokens   int
+	Packs               []packConfig
+	PackCurrency        string
+
 	CORSOrigins []string
 	APIPrefix   string
 	TrustProxy  bool
@@ -49,6 +58,14 @@ type config struct {
 	ShutdownTimeout        time.Duration
 	SocketIOPingIntervalMS int
 	SocketIOPingTimeoutMS  int
+}
+
+// packConfig is one token pack as configured.
+type packConfig struct {
+	ID      string
+	Tokens  int
+	PriceID string
+	Amount  int64
 }
 
 // envReader reads typed values and collects every error, so that a bad
@@ -156,6 +173,33 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.DatabaseMigrate = e.bool("DATABASE_MIGRATE", true)
 	c.CookieSecure = e.bool("COOKIE_SECURE", c.Production)
 	c.RefreshGrace = e.ms("AUTH_REFRESH_GRACE_MS", 0, 0, 60000)
+
+	c.StripeSecretKey = e.str("STRIPE_SECRET_KEY", "")
+	c.StripeWebhookSecret = e.str("STRIPE_WEBHOOK_SECRET", "")
+	c.StripeAPIBase = e.str("STRIPE_API_BASE", "")
+	c.StripeSuccessURL = e.str("STRIPE_SUCCESS_URL", "")
+	c.StripeCancelURL = e.str("STRIPE_CANCEL_URL", "")
+	c.SignupBonusTokens = e.int("SIGNUP_BONUS_TOKENS", 0, 0, 1000000)
+	c.PackCurrency = strings.ToLower(e.str("TOKEN_PACK_CURRENCY", "usd"))
+	for _, p := range []struct {
+		id, env string
+		tokens  int
+	}{{"starter", "STARTER", 5}, {"plus", "PLUS", 15}, {"pro", "PRO", 30}} {
+		c.Packs = append(c.Packs, packConfig{
+			ID:      p.id,
+			Tokens:  e.int("TOKEN_PACK_"+p.env+"_TOKENS", p.tokens, 1, 1000000),
+			PriceID: e.str("STRIPE_PRICE_"+p.env, ""),
+			Amount:  int64(e.int("TOKEN_PACK_"+p.env+"_AMOUNT", 0, 0, 100000000)),
+		})
+	}
+	if c.StripeSecretKey != "" {
+		if c.StripeWebhookSecret == "" {
+			e.errs = append(e.errs, errors.New("STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY"))
+		}
+		if c.StripeSuccessURL == "" || c.StripeCancelURL == "" {
+			e.errs = append(e.errs, errors.New("STRIPE_SUCCESS_URL and STRIPE_CANCEL_URL are required with STRIPE_SECRET_KEY"))
+		}
+	}
 
 	for _, o := range strings.Split(e.str("CORS_ORIGINS", "*"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -29,6 +29,8 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/billing"
+	billingstripe "github.com/rendezvous-go/rendezvous/billing/stripe"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/store/postgres"
@@ -120,6 +122,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		broker    transport.Broker
 		cutoffs   auth.CutoffStore
 		authStore auth.Store
+		wallets   billing.Store
 		pings     []func(context.Context) error
 	)
 	if cfg.RedisURL != "" {
@@ -169,10 +172,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		}
 		ps := postgres.NewAuthStore(pool)
 		authStore = ps
+		wallets = postgres.NewWalletStore(pool)
 		pings = append(pings, ps.Ping)
 		log.Info("durable state: postgres", "migrated", cfg.DatabaseMigrate)
 	} else {
 		authStore = memory.NewAuthStore(rv.SystemClock)
+		wallets = memory.NewWalletStore(rv.SystemClock)
 		log.Info("durable state: memory (set DATABASE_URL to keep it)")
 	}
 	ready := func(ctx context.Context) error {
@@ -191,7 +196,15 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	} else {
 		log.Warn("no SMS or email provider is configured: verification and sign-in codes answer 503 VERIFICATION_UNAVAILABLE")
 	}
+	wallet, err := newWallet(cfg, wallets, log)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
 	accounts, err := auth.New(auth.Config{
+		OnSignup: func(ctx context.Context, u auth.User) error {
+			return wallet.GrantSignupBonus(ctx, u.ID)
+		},
 		Store:        authStore,
 		Cutoffs:      cutoffs,
 		Limiter:      limiter,
@@ -232,6 +245,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	a.transport, err = transport.New(transport.Config{
 		Rooms:          roomSvc,
 		Accounts:       accounts,
+		Billing:        wallet,
 		SecureCookies:  cfg.CookieSecure,
 		Broker:         broker,
 		Prefix:         cfg.APIPrefix,
@@ -256,6 +270,42 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("event subscription: %w", err)
 	}
 	return a, nil
+}
+
+// newWallet builds the token wallet, with Stripe Checkout when
+// STRIPE_SECRET_KEY is set.
+func newWallet(cfg config, store billing.Store, log *slog.Logger) (*billing.Service, error) {
+	packs := make([]billing.Pack, len(cfg.Packs))
+	for i, p := range cfg.Packs {
+		packs[i] = billing.Pack{ID: p.ID, Tokens: p.Tokens, PriceID: p.PriceID}
+		if p.PriceID == "" && p.Amount > 0 {
+			packs[i].Amount, packs[i].Currency = p.Amount, cfg.PackCurrency
+		}
+	}
+	bc := billing.Config{
+		Store:       store,
+		Packs:       packs,
+		SuccessURL:  cfg.StripeSuccessURL,
+		CancelURL:   cfg.StripeCancelURL,
+		SignupBonus: cfg.SignupBonusTokens,
+		Logger:      log,
+	}
+	if cfg.StripeSecretKey != "" {
+		p, err := billingstripe.New(billingstripe.Config{
+			SecretKey:     cfg.StripeSecretKey,
+			WebhookSecret: cfg.StripeWebhookSecret,
+			APIBase:       cfg.StripeAPIBase,
+			Logger:        log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("stripe: %w", err)
+		}
+		bc.Payments = p
+		log.Info("payments: stripe", "apiBase", cfg.StripeAPIBase)
+	} else {
+		log.Info("payments: none (set STRIPE_SECRET_KEY to sell token packs); purchases answer 503 PAYMENTS_UNAVAILABLE")
+	}
+	return billing.New(bc)
 }
 
 // serve accepts connections on ln until ctx is done, then stops accepting,

@@ -214,3 +214,45 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatalf("without DATABASE_URL: %v", err)
 	}
 }
+
+func TestWalletWiring(t *testing.T) {
+	base, _ := start(t, map[string]string{
+		"SIGNUP_BONUS_TOKENS": "2",
+		"STRIPE_SECRET_KEY":   "sk_test_123", "STRIPE_WEBHOOK_SECRET": "whsec_x",
+		"STRIPE_API_BASE":    testenv.StripeMockURL(t),
+		"STRIPE_SUCCESS_URL": "https://app.example/paid", "STRIPE_CANCEL_URL": "https://app.example/shop",
+		"STRIPE_PRICE_PLUS": "price_plus", "TOKEN_PACK_STARTER_AMOUNT": "499",
+	})
+	res, body := post(t, base+"/auth/signup-anonymous", "")
+	var s struct{ AccessToken string }
+	_ = json.Unmarshal(body, &s)
+	req, _ := http.NewRequest("GET", base+"/tokens/balance", nil)
+	req.Header.Set("Authorization", "Bearer "+s.AccessToken)
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r2.Body)
+	r2.Body.Close()
+	if res.StatusCode != 201 || strings.TrimSpace(string(b)) != `{"balance":2}` {
+		t.Fatalf("signup %d, balance %s", res.StatusCode, b)
+	}
+	for _, pack := range []string{"starter", "plus"} {
+		res, body = post(t, base+"/tokens/purchase", `{"packId":"`+pack+`"}`, "Authorization", "Bearer "+s.AccessToken)
+		if res.StatusCode != 201 {
+			t.Fatalf("purchase %s: %d %s", pack, res.StatusCode, body)
+		}
+	}
+	// pro has neither a price id nor an amount.
+	res, body = post(t, base+"/tokens/purchase", `{"packId":"pro"}`, "Authorization", "Bearer "+s.AccessToken)
+	if res.StatusCode != 503 || !strings.Contains(string(body), "PACK_NOT_PURCHASABLE") {
+		t.Fatalf("purchase pro: %d %s", res.StatusCode, body)
+	}
+}
+
+func TestStripeConfigNeedsItsSecrets(t *testing.T) {
+	_, err := loadConfig(env(map[string]string{"STRIPE_SECRET_KEY": "sk_test_123"}))
+	if err == nil || !strings.Contains(err.Error(), "STRIPE_WEBHOOK_SECRET") || !strings.Contains(err.Error(), "STRIPE_SUCCESS_URL") {
+		t.Fatalf("%v", err)
+	}
+}

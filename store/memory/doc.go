@@ -17,6 +17,8 @@
 //   - AuthStore implements auth.Store (users, identities, refresh-token
 //     families, verification codes) and CutoffStore auth.CutoffStore (the
 //     access-token cut-off of logout-all).
+//   - WalletStore implements billing.Store: balances, the ledger and the
+//     idempotency of purchases, debits, refunds and bonuses.
 //
 // Everything is lost when the process exits, and nothing is shared between
 // processes: a deployment with several instances uses store/redis instead.

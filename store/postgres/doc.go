@@ -1,6 +1,7 @@
 // Package postgres implements the durable rendezvous store interfaces in
 // PostgreSQL with pgx v5: AuthStore implements auth.Store (users, verified
-// identities, refresh-token families, verification codes).
+// identities, refresh-token families, verification codes) and WalletStore
+// implements billing.Store (token balances, the ledger, Stripe events).
 //
 // # Schema and migrations
 //
@@ -29,6 +30,17 @@
 //	verification_codes  (purpose, channel, identifier, user_id) → code_hash (HMAC), attempts, expires_at
 //
 // Deleting a user cascades to its identities, families and tokens.
+//
+// Migration 002_billing creates:
+//
+//	wallets              user_id, balance CHECK (balance >= 0), seq
+//	wallet_transactions  one ledger row per change; unique indexes make a
+//	                     purchase per Checkout Session, a debit per key, a
+//	                     refund per debit and a bonus per user
+//	stripe_events        the ids of the Stripe events already handled
+//
+// A balance change and its ledger row are written by one statement, so the
+// two never disagree, and the CHECK makes a negative balance unreachable.
 //
 // # Atomicity
 //

@@ -54,4 +54,5 @@ func ExampleMigrations() {
 	}
 	// Output:
 	// 001_auth
+	// 002_billing
 }

@@ -10,6 +10,11 @@
 //     write, and atomicity under concurrent calls.
 //   - RunRateLimiter checks a fixed-window rate limiter.
 //   - RunBroker checks a rendezvous.Notifier that can also be subscribed to.
+//   - RunAuth checks an auth.Store (users, identities, refresh-token
+//     rotation and reuse, codes) and RunCutoffs an auth.CutoffStore.
+//   - RunWallet checks a billing.Store: balance and ledger agree, no
+//     negative balance, idempotent purchases, debits, refunds and bonuses,
+//     under concurrent calls.
 //
 // An implementation's tests call it with a constructor that returns a
 // fresh, isolated instance for each case:
