@@ -4,30 +4,18 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-func newTokens(t *testing.T, clock *fakeClock) *auth.RoomTokens {
+func newTokens(t *testing.T, clock *fakeclock.Clock) *auth.RoomTokens {
 	t.Helper()
 	rt, err := auth.NewRoomTokens(auth.RoomTokenConfig{Secret: secret, TTL: time.Hour, Clock: clock})
 	if err != nil {
@@ -37,7 +25,7 @@ func newTokens(t *testing.T, clock *fakeClock) *auth.RoomTokens {
 }
 
 func TestRoomTokenRoundTrip(t *testing.T) {
-	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	clock := fakeclock.New(time.Unix(1_700_000_000, 0))
 	rt := newTokens(t, clock)
 	tok, err := rt.IssueRoomToken("ABCD", "u1")
 	if err != nil {
@@ -47,14 +35,14 @@ func TestRoomTokenRoundTrip(t *testing.T) {
 	if err != nil || code != "ABCD" || user != "u1" {
 		t.Fatalf("got %q %q %v", code, user, err)
 	}
-	clock.Add(time.Hour + time.Second)
+	clock.Advance(time.Hour + time.Second)
 	if _, _, err := rt.VerifyRoomToken(tok); !errors.Is(err, auth.ErrTokenExpired) {
 		t.Fatalf("expired token: got %v", err)
 	}
 }
 
 func TestRoomTokenRejects(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := fakeclock.New(time.Now())
 	rt := newTokens(t, clock)
 	good, _ := rt.IssueRoomToken("ABCD", "u1")
 	parts := strings.Split(good, ".")
@@ -118,10 +106,10 @@ func TestNewRoomTokensValidates(t *testing.T) {
 }
 
 func TestVerifyRoomTokenIgnoringExpiry(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := fakeclock.New(time.Now())
 	rt := newTokens(t, clock)
 	tok, _ := rt.IssueRoomToken("ABCD", "u1")
-	clock.Add(48 * time.Hour)
+	clock.Advance(48 * time.Hour)
 	if _, _, err := rt.VerifyRoomToken(tok); !errors.Is(err, auth.ErrTokenExpired) {
 		t.Fatalf("strict: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
 // Defaults of Config.
@@ -226,12 +227,12 @@ func (s *Service) now() time.Time {
 func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
 	now := s.now()
 	u := User{
-		ID:        newUUID(),
+		ID:        uuid.New(),
 		Profile:   Profile{Interests: []string{}, PhotoURLs: []string{}},
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
-	token, rec := s.newRefresh(u.ID, newUUID(), now)
+	token, rec := s.newRefresh(u.ID, uuid.New(), now)
 	if err := s.cfg.Store.CreateUser(ctx, u, rec); err != nil {
 		return Session{}, err
 	}
@@ -425,7 +426,7 @@ func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string
 	if err != nil {
 		return Session{}, err
 	}
-	token, rec := s.newRefresh(u.ID, newUUID(), now)
+	token, rec := s.newRefresh(u.ID, uuid.New(), now)
 	if err := s.cfg.Store.CreateRefreshToken(ctx, rec); err != nil {
 		if errors.Is(err, ErrUserNotFound) {
 			return Session{}, ErrCodeInvalid
@@ -623,15 +624,6 @@ func newCode() string {
 		panic("auth: crypto/rand failed: " + err.Error())
 	}
 	return fmt.Sprintf("%0*d", codeDigits, n.Int64())
-}
-
-// newUUID returns a random (version 4) UUID.
-func newUUID() string {
-	var b [16]byte
-	mustRead(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 func mustRead(b []byte) {

@@ -19,22 +19,9 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 )
-
-// testClock is a clock that only moves when told to.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // outbox is a CodeSender that keeps what it sends.
 type outbox struct {
@@ -79,7 +66,7 @@ var testSecret = []byte("0123456789abcdef0123456789abcdef-test")
 // env is a Service on memory stores with a fake clock.
 type env struct {
 	svc    *auth.Service
-	clock  *testClock
+	clock  *fakeclock.Clock
 	outbox *outbox
 	store  *memory.AuthStore
 	ctx    context.Context
@@ -88,7 +75,7 @@ type env struct {
 func newEnv(t *testing.T, edit ...func(*auth.Config)) *env {
 	t.Helper()
 	// Half a second into a second, so that tests can stay within it.
-	clock := &testClock{t: time.Date(2025, 3, 14, 15, 9, 26, 100_000_000, time.UTC)}
+	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 100_000_000, time.UTC))
 	e := &env{clock: clock, outbox: &outbox{}, store: memory.NewAuthStore(clock), ctx: context.Background()}
 	cfg := auth.Config{
 		Store:   e.store,
@@ -1130,7 +1117,10 @@ func TestOnSignupHook(t *testing.T) {
 	var got []string
 	cfg := auth.Config{
 		Store: memory.NewAuthStore(nil), Cutoffs: memory.NewCutoffStore(nil), Secret: []byte("0123456789abcdef0123456789abcdef"),
-		OnSignup: func(_ context.Context, u auth.User) error { got = append(got, u.ID); return errors.New("bonus service down") },
+		OnSignup: func(_ context.Context, u auth.User) error {
+			got = append(got, u.ID)
+			return errors.New("bonus service down")
+		},
 	}
 	svc, err := auth.New(cfg)
 	if err != nil {

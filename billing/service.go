@@ -2,7 +2,6 @@ package billing
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
 // Limits of Transactions.
@@ -130,7 +130,7 @@ func (s *Service) PaymentsEnabled() bool { return s.cfg.Payments != nil }
 
 // Balance returns the user's balance: 0 for a user without a wallet.
 func (s *Service) Balance(ctx context.Context, userID string) (int, error) {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return 0, ErrInvalidUserID
 	}
 	return s.cfg.Store.Balance(ctx, userID)
@@ -143,7 +143,7 @@ func (s *Service) Balance(ctx context.Context, userID string) (int, error) {
 // when 0 or negative, at most MaxTransactionsLimit. A cursor that is not
 // a NextCursor is ErrInvalidCursor.
 func (s *Service) Transactions(ctx context.Context, userID, cursor string, limit int) (Page, error) {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return Page{}, ErrInvalidUserID
 	}
 	before, err := decodeCursor(cursor)
@@ -181,7 +181,7 @@ func (s *Service) Transactions(ctx context.Context, userID, cursor string, limit
 // Each call is a new session, created with an idempotency key of its own,
 // so the provider client's retries of this call create one session.
 func (s *Service) Purchase(ctx context.Context, userID, packID string) (CheckoutSession, error) {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return CheckoutSession{}, ErrInvalidUserID
 	}
 	p, ok := s.packs[packID]
@@ -199,7 +199,7 @@ func (s *Service) Purchase(ctx context.Context, userID, packID string) (Checkout
 		Pack:           p,
 		SuccessURL:     s.cfg.SuccessURL,
 		CancelURL:      s.cfg.CancelURL,
-		IdempotencyKey: "rendezvous-checkout-" + newUUID(),
+		IdempotencyKey: "rendezvous-checkout-" + uuid.New(),
 	})
 	if err == nil && (cs.ID == "" || cs.URL == "") {
 		err = ErrPaymentProvider.Wrap(errors.New("the checkout session has no id or no url"))
@@ -280,7 +280,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signatureHe
 	switch {
 	case !validRef(ev.CheckoutSessionID):
 		problem = "the event has no valid checkout session id"
-	case !validUUID(ev.ClientReferenceID):
+	case !uuid.Valid(ev.ClientReferenceID):
 		problem = "the session's client_reference_id is not a user id"
 	case !ok:
 		problem = "the session's metadata packId names no configured pack"
@@ -297,7 +297,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signatureHe
 		UserID:        ev.ClientReferenceID,
 		PackID:        p.ID,
 		Tokens:        p.Tokens,
-		TransactionID: newUUID(),
+		TransactionID: uuid.New(),
 		Now:           s.now(),
 	})
 	if err != nil {
@@ -315,7 +315,7 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signatureHe
 // user whatever the number of calls. It does nothing when SignupBonus is
 // 0.
 func (s *Service) GrantSignupBonus(ctx context.Context, userID string) error {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return ErrInvalidUserID
 	}
 	if s.cfg.SignupBonus == 0 {
@@ -324,7 +324,7 @@ func (s *Service) GrantSignupBonus(ctx context.Context, userID string) error {
 	_, _, err := s.cfg.Store.GrantBonus(ctx, BonusCredit{
 		UserID:        userID,
 		Tokens:        s.cfg.SignupBonus,
-		TransactionID: newUUID(),
+		TransactionID: uuid.New(),
 		Now:           s.now(),
 	})
 	return err
@@ -339,13 +339,13 @@ func (s *Service) GrantSignupBonus(ctx context.Context, userID string) error {
 // user's debit, and ErrInvalidDebitKey for an empty key, or one longer
 // than MaxKeyLength bytes or holding control characters.
 func (s *Service) Debit(ctx context.Context, userID, key string) (Transaction, error) {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return Transaction{}, ErrInvalidUserID
 	}
 	if !validRef(key) {
 		return Transaction{}, ErrInvalidDebitKey
 	}
-	tx, _, err := s.cfg.Store.Debit(ctx, DebitRequest{UserID: userID, Key: key, TransactionID: newUUID(), Now: s.now()})
+	tx, _, err := s.cfg.Store.Debit(ctx, DebitRequest{UserID: userID, Key: key, TransactionID: uuid.New(), Now: s.now()})
 	if err != nil {
 		return Transaction{}, err
 	}
@@ -363,7 +363,7 @@ func (s *Service) Refund(ctx context.Context, debitKey string) (Transaction, boo
 	if !validRef(debitKey) {
 		return Transaction{}, false, ErrInvalidDebitKey
 	}
-	return s.cfg.Store.Refund(ctx, RefundRequest{DebitKey: debitKey, TransactionID: newUUID(), Now: s.now()})
+	return s.cfg.Store.Refund(ctx, RefundRequest{DebitKey: debitKey, TransactionID: uuid.New(), Now: s.now()})
 }
 
 // validRef reports whether s can be a debit key or a provider id: 1 to
@@ -373,36 +373,4 @@ func validRef(s string) bool {
 		return false
 	}
 	return strings.IndexFunc(s, unicode.IsControl) < 0
-}
-
-// validUUID reports whether s is a UUID in its 36-character text form.
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// newUUID returns a random version-4 UUID.
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("billing: crypto/rand failed: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -18,20 +18,11 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/billing"
 	"github.com/rendezvous-go/rendezvous/billing/stripe"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 )
 
 const webhookSecret = "whsec_service_test"
-
-// testClock is a clock that only moves when told to.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-
-func (c *testClock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 // fakePayments creates fake Checkout Sessions and verifies webhooks for
 // real, with package billing/stripe.
@@ -73,7 +64,7 @@ type env struct {
 	t        *testing.T
 	svc      *billing.Service
 	payments *fakePayments
-	clock    *testClock
+	clock    *fakeclock.Clock
 	log      *logBuffer
 }
 
@@ -86,7 +77,7 @@ func newEnv(t *testing.T, edit func(*billing.Config)) *env {
 	e := &env{
 		t:        t,
 		payments: &fakePayments{Payments: parser},
-		clock:    &testClock{t: time.Date(2025, 6, 1, 12, 0, 0, 123456789, time.UTC)},
+		clock:    fakeclock.New(time.Date(2025, 6, 1, 12, 0, 0, 123456789, time.UTC)),
 		log:      &logBuffer{},
 	}
 	packs := billing.DefaultPacks()

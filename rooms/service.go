@@ -3,7 +3,6 @@ package rooms
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
 // Namespace is the Socket.IO namespace of rooms.
@@ -216,7 +216,7 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Ticket, error)
 		}
 	}
 	w := s.write()
-	host := Member{ID: newID(), DisplayName: name, JoinedAt: w.Now}
+	host := Member{ID: uuid.New(), DisplayName: name, JoinedAt: w.Now}
 	room := Room{HostID: host.ID, MaxUsers: maxUsers, State: StateCreated, CreatedAt: w.Now, UpdatedAt: w.Now}
 	for range s.cfg.CodeAttempts {
 		room.Code = s.newCode()
@@ -253,7 +253,7 @@ func (s *Service) Join(ctx context.Context, code string, req JoinRequest) (Ticke
 		return Ticket{}, err
 	}
 	w := s.write()
-	m := Member{ID: newID(), DisplayName: name, JoinedAt: w.Now}
+	m := Member{ID: uuid.New(), DisplayName: name, JoinedAt: w.Now}
 	if _, err := s.cfg.Store.Join(ctx, w, code, m); err != nil {
 		return Ticket{}, err
 	}
@@ -502,16 +502,4 @@ func (s *Service) newCode() string {
 		b[i] = s.alphabet[k.Int64()]
 	}
 	return string(b)
-}
-
-// newID returns a random UUID (version 4).
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("rooms: crypto/rand failed: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

@@ -9,21 +9,10 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 )
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // recorder is a Notifier that keeps every event.
 type recorder struct {
@@ -46,9 +35,9 @@ func (r *recorder) take() []rv.Event {
 	return evs
 }
 
-func newService(t *testing.T, mod func(*rooms.Config)) (*rooms.Service, *recorder, *clock) {
+func newService(t *testing.T, mod func(*rooms.Config)) (*rooms.Service, *recorder, *fakeclock.Clock) {
 	t.Helper()
-	clk := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	tokens, err := auth.NewRoomTokens(auth.RoomTokenConfig{Secret: []byte("0123456789abcdef0123"), Clock: clk})
 	if err != nil {
 		t.Fatal(err)
@@ -187,15 +176,15 @@ func TestRoomExpiresAfterInactivity(t *testing.T) {
 	s, _, clk := newService(t, func(c *rooms.Config) { c.TTL = time.Hour })
 	ctx := context.Background()
 	tk, _ := s.Create(ctx, rooms.CreateRequest{DisplayName: "A"})
-	clk.Add(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	if _, err := s.Join(ctx, tk.RoomCode, rooms.JoinRequest{DisplayName: "B"}); err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(59 * time.Minute) // an hour after creation, not after the join
+	clk.Advance(59 * time.Minute) // an hour after creation, not after the join
 	if _, err := s.Get(ctx, tk.RoomCode); err != nil {
 		t.Fatalf("room expired although active: %v", err)
 	}
-	clk.Add(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	if _, err := s.Get(ctx, tk.RoomCode); !errors.Is(err, rooms.ErrRoomNotFound) {
 		t.Fatalf("room alive after TTL: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
 var _ auth.Store = (*AuthStore)(nil)
@@ -99,7 +100,7 @@ func (s *AuthStore) CreateUser(ctx context.Context, u auth.User, first auth.Refr
 
 // User implements auth.Store.
 func (s *AuthStore) User(ctx context.Context, id string) (auth.User, error) {
-	if !validUUID(id) {
+	if !uuid.Valid(id) {
 		return auth.User{}, auth.ErrUserNotFound
 	}
 	return scanUser(s.pool.QueryRow(ctx, selectUser+` FROM users u WHERE u.id = $1`, id))
@@ -113,7 +114,7 @@ func (s *AuthStore) UserByIdentity(ctx context.Context, ch auth.Channel, identif
 
 // UpdateProfile implements auth.Store.
 func (s *AuthStore) UpdateProfile(ctx context.Context, id string, p auth.ProfilePatch, now time.Time) (auth.User, error) {
-	if !validUUID(id) {
+	if !uuid.Valid(id) {
 		return auth.User{}, auth.ErrUserNotFound
 	}
 	var interests, photos any
@@ -140,7 +141,7 @@ func (s *AuthStore) UpdateProfile(ctx context.Context, id string, p auth.Profile
 
 // LinkIdentity implements auth.Store.
 func (s *AuthStore) LinkIdentity(ctx context.Context, id string, ch auth.Channel, identifier string, now time.Time) (auth.User, error) {
-	if !validUUID(id) {
+	if !uuid.Valid(id) {
 		return auth.User{}, auth.ErrUserNotFound
 	}
 	var u auth.User
@@ -179,7 +180,7 @@ func (s *AuthStore) LinkIdentity(ctx context.Context, id string, ch auth.Channel
 
 // DeleteUser implements auth.Store.
 func (s *AuthStore) DeleteUser(ctx context.Context, id string) error {
-	if !validUUID(id) {
+	if !uuid.Valid(id) {
 		return auth.ErrUserNotFound
 	}
 	// The user's families, tokens and identities go by ON DELETE CASCADE.
@@ -204,7 +205,7 @@ func (s *AuthStore) DeleteUser(ctx context.Context, id string) error {
 
 // CreateRefreshToken implements auth.Store.
 func (s *AuthStore) CreateRefreshToken(ctx context.Context, t auth.RefreshToken) error {
-	if !validUUID(t.UserID) {
+	if !uuid.Valid(t.UserID) {
 		return auth.ErrUserNotFound
 	}
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -335,7 +336,7 @@ func (s *AuthStore) RevokeTokenFamily(ctx context.Context, tokenHash []byte, now
 
 // RevokeUserFamilies implements auth.Store.
 func (s *AuthStore) RevokeUserFamilies(ctx context.Context, userID string, now time.Time) error {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return nil
 	}
 	_, err := s.pool.Exec(ctx, `UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, now)
@@ -426,27 +427,6 @@ func pgErrorCode(err error) string {
 		return pe.Code
 	}
 	return ""
-}
-
-// validUUID reports whether s is a UUID in its 36-character text form.
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func nonNil(s []string) []string {

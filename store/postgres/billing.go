@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
 var _ billing.Store = (*WalletStore)(nil)
@@ -92,7 +93,7 @@ const applyRefund = `WITH w AS (
 
 // Balance implements billing.Store.
 func (s *WalletStore) Balance(ctx context.Context, userID string) (int, error) {
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return 0, nil
 	}
 	var balance int
@@ -111,7 +112,7 @@ func (s *WalletStore) Transactions(ctx context.Context, userID string, beforeSeq
 	if limit <= 0 {
 		return nil, errors.New("postgres: the limit must be positive")
 	}
-	if !validUUID(userID) {
+	if !uuid.Valid(userID) {
 		return []billing.Transaction{}, nil
 	}
 	if beforeSeq <= 0 {
@@ -138,7 +139,7 @@ func (s *WalletStore) Transactions(ctx context.Context, userID string, beforeSeq
 // the insert fail on the unique index; the whole transaction is then
 // rolled back and run again, and finds the session credited.
 func (s *WalletStore) CreditPurchase(ctx context.Context, c billing.PurchaseCredit) (billing.Transaction, bool, error) {
-	if c.EventID == "" || c.SessionID == "" || !validUUID(c.UserID) || c.Tokens <= 0 {
+	if c.EventID == "" || c.SessionID == "" || !uuid.Valid(c.UserID) || c.Tokens <= 0 {
 		return billing.Transaction{}, false, errors.New("postgres: a purchase needs an event, a session, a user id and a positive number of tokens")
 	}
 	for attempt := 0; ; attempt++ {
@@ -181,7 +182,7 @@ func (s *WalletStore) CreditPurchase(ctx context.Context, c billing.PurchaseCred
 
 // GrantBonus implements billing.Store.
 func (s *WalletStore) GrantBonus(ctx context.Context, c billing.BonusCredit) (billing.Transaction, bool, error) {
-	if !validUUID(c.UserID) || c.Tokens <= 0 {
+	if !uuid.Valid(c.UserID) || c.Tokens <= 0 {
 		return billing.Transaction{}, false, errors.New("postgres: a bonus needs a user id and a positive number of tokens")
 	}
 	const existing = `SELECT ` + txColumns + ` FROM wallet_transactions WHERE kind = 'bonus' AND user_id = $1`
@@ -202,7 +203,7 @@ func (s *WalletStore) Debit(ctx context.Context, d billing.DebitRequest) (billin
 	return s.once(ctx, "debit",
 		func() (billing.Transaction, error) { return scanTransaction(s.pool.QueryRow(ctx, existing, d.Key)) },
 		func() (billing.Transaction, error) {
-			if !validUUID(d.UserID) {
+			if !uuid.Valid(d.UserID) {
 				return billing.Transaction{}, billing.ErrInsufficientTokens
 			}
 			tx, err := scanTransaction(s.pool.QueryRow(ctx, applyDebit, d.UserID, d.Key, d.Now, d.TransactionID))

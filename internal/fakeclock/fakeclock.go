@@ -1,0 +1,32 @@
+// Package fakeclock is a rendezvous.Clock for tests: it shows a fixed time
+// that moves only when told to, so TTLs, expiry and timers are tested
+// without sleeping.
+package fakeclock
+
+import (
+	"sync"
+	"time"
+)
+
+// Clock is a manual clock, safe for concurrent use.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// New returns a Clock showing t.
+func New(t time.Time) *Clock { return &Clock{t: t} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
