@@ -3,32 +3,14 @@ package memory_test
 import (
 	"context"
 	"crypto/rand"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/store/storetest"
 )
-
-// stepClock is a clock that only moves when told to.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func TestAuthStore(t *testing.T) {
 	storetest.RunAuth(t, func(t *testing.T) storetest.AuthHarness {
@@ -38,14 +20,14 @@ func TestAuthStore(t *testing.T) {
 
 func TestCutoffStore(t *testing.T) {
 	storetest.RunCutoffs(t, func(t *testing.T) (auth.CutoffStore, func(time.Duration)) {
-		clock := &stepClock{now: time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)}
+		clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC))
 		return memory.NewCutoffStore(clock), clock.Advance
 	})
 }
 
 func TestAuthStoreSweepsLongExpiredEntries(t *testing.T) {
 	ctx := context.Background()
-	clock := &stepClock{now: time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC))
 	s := memory.NewAuthStore(clock)
 	now := clock.Now()
 	hash := func() []byte { b := make([]byte, 32); _, _ = rand.Read(b); return b }

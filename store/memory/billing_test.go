@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/store/storetest"
 )
@@ -19,7 +20,7 @@ func TestWalletStore(t *testing.T) {
 
 func TestWalletStoreForgetsOldEvents(t *testing.T) {
 	ctx := context.Background()
-	clock := newManualClock()
+	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 	s := memory.NewWalletStore(clock)
 	credit := func(i int) {
 		t.Helper()

@@ -8,36 +8,15 @@ import (
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/store/storetest"
 )
 
-// manualClock is a clock that only moves when told to.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newManualClock() *manualClock {
-	return &manualClock{now: time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestRoomStore(t *testing.T) {
 	storetest.RunRooms(t, func(t *testing.T) storetest.RoomHarness {
-		clock := newManualClock()
+		clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 		return storetest.RoomHarness{
 			Store:       memory.NewRoomStore(clock),
 			FastForward: clock.Advance,
@@ -48,7 +27,7 @@ func TestRoomStore(t *testing.T) {
 
 func TestRateLimiter(t *testing.T) {
 	storetest.RunRateLimiter(t, func(t *testing.T) (storetest.Limiter, func(time.Duration)) {
-		clock := newManualClock()
+		clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 		return memory.NewRateLimiter(clock), clock.Advance
 	})
 }
@@ -61,7 +40,7 @@ func TestBroker(t *testing.T) {
 
 func TestRoomStoreSweepsExpiredRooms(t *testing.T) {
 	ctx := context.Background()
-	clock := newManualClock()
+	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 	s := memory.NewRoomStore(clock)
 	w := rooms.Write{Now: clock.Now(), TTL: time.Minute}
 	for i := range 5000 {
@@ -83,7 +62,7 @@ func TestRoomStoreSweepsExpiredRooms(t *testing.T) {
 
 func TestRateLimiterSweepsEndedWindows(t *testing.T) {
 	ctx := context.Background()
-	clock := newManualClock()
+	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 	l := memory.NewRateLimiter(clock)
 	for i := range 5000 {
 		if _, _, err := l.Allow(ctx, fmt.Sprint(i), 1, time.Second); err != nil {
@@ -102,7 +81,7 @@ func TestRateLimiterSweepsEndedWindows(t *testing.T) {
 
 func TestRateLimiterExactRetryAfter(t *testing.T) {
 	ctx := context.Background()
-	clock := newManualClock()
+	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 	l := memory.NewRateLimiter(clock)
 	l.Allow(ctx, "k", 1, 10*time.Second)
 	clock.Advance(2500 * time.Millisecond)

@@ -15,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/internal/testenv"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/redis"
@@ -63,31 +64,13 @@ func forEachBackend(t *testing.T, test func(t *testing.T, b backend)) {
 	}
 }
 
-// manualClock is a clock that only moves when told to.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestRoomStore(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		storetest.RunRooms(t, func(t *testing.T) storetest.RoomHarness {
 			client, prefix, fastForward := b.connect(t)
 			h := storetest.RoomHarness{Store: redis.NewRoomStore(client, prefix), Now: time.Now}
 			if fastForward != nil {
-				clock := &manualClock{now: time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC)}
+				clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 				h.Now = clock.Now
 				h.FastForward = func(d time.Duration) {
 					clock.Advance(d)

@@ -21,7 +21,7 @@
 //
 //	func TestRoomStore(t *testing.T) {
 //		storetest.RunRooms(t, func(t *testing.T) storetest.RoomHarness {
-//			clock := newManualClock()
+//			clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 535897932, time.UTC))
 //			return storetest.RoomHarness{
 //				Store:       memory.NewRoomStore(clock),
 //				FastForward: clock.Advance,
