@@ -36,6 +36,7 @@ const (
 
 var (
 	errConnClosed       = errors.New("socketio: connection closed")
+	errSlowConsumer     = errors.New("socketio: the client reads too slowly")
 	errUnexpectedText   = errors.New("socketio: text packet while waiting for binary attachments")
 	errUnexpectedBinary = errors.New("socketio: unexpected binary packet")
 )

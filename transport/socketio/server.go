@@ -48,6 +48,12 @@ const (
 	// writeTimeout bounds a single WebSocket write; a client that does not
 	// read for that long is disconnected.
 	writeTimeout = 10 * time.Second
+	// inlineWriteBudget is how long a write may wait for the socket before
+	// the rest of it is handed to a flusher goroutine.
+	inlineWriteBudget = time.Millisecond
+	// maxPendingBytes bounds the backlog of a client that reads slower than
+	// the server writes; beyond it the client is disconnected.
+	maxPendingBytes = 1 << 20
 	// closeLinger is how long a WebSocket connection waits for the peer's
 	// close frame after the server sent its own.
 	closeLinger = 2 * time.Second

@@ -30,7 +30,8 @@ var probePong = []byte("3probe")
 // While idle it holds no buffers: frames are read header first, the payload
 // goes to a pooled buffer that is returned once the message was handled, and
 // writes are framed into a pooled buffer under the session mutex. The only
-// goroutine is the reader blocked in Read.
+// goroutine is the reader blocked in Read; a flusher goroutine exists only
+// while a client reads slower than the server writes (see writeRawLocked).
 type wsConn struct {
 	nc net.Conn
 	c  *conn
@@ -44,6 +45,10 @@ type wsConn struct {
 	// Guarded by c.mu.
 	closeSent bool
 	broken    bool
+	// pending holds framed bytes that the socket could not take at once;
+	// a flusher goroutine, alive only while flushing is set, writes them.
+	pending  []byte
+	flushing bool
 }
 
 // Read implements io.Reader for the frame parser, serving pre first.
@@ -409,27 +414,88 @@ func (w *wsConn) writeCloseLocked(code ws.StatusCode) {
 	w.nc.SetReadDeadline(time.Now().Add(closeLinger))
 }
 
+// writeRawLocked frames p and writes it without making the caller wait for
+// a slow client: the frame is written at once if the socket takes it within
+// inlineWriteBudget; what it does not take is kept in w.pending and written
+// by a flusher goroutine that lives only while there is a backlog. Frames
+// written meanwhile queue behind it, so the byte stream stays in order. A
+// client whose backlog exceeds maxPendingBytes, or that takes nothing for
+// writeTimeout, is disconnected as a slow consumer. So a broadcast to a
+// room never waits on its slowest member. c.mu must be held (w.c may be nil
+// only for a connection that abort closes right away).
 func (w *wsConn) writeRawLocked(op ws.OpCode, p []byte) error {
 	if w.broken {
 		return errConnClosed
 	}
 	fb := framePool.Get().(*frameBuf)
+	defer func() {
+		if cap(fb.b) <= maxPooledBuf {
+			framePool.Put(fb)
+		}
+	}()
 	fb.b = fb.b[:0]
-	err := ws.WriteHeaderBuffer(fb, ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}, fb.hdr[:])
+	if err := ws.WriteHeaderBuffer(fb, ws.Header{Fin: true, OpCode: op, Length: int64(len(p))}, fb.hdr[:]); err != nil {
+		return err
+	}
+	fb.b = append(fb.b, p...)
+	if w.flushing {
+		if len(w.pending)+len(fb.b) > maxPendingBytes {
+			w.fail()
+			return errSlowConsumer
+		}
+		w.pending = append(w.pending, fb.b...)
+		return nil
+	}
+	budget := inlineWriteBudget
+	if w.c == nil {
+		budget = writeTimeout
+	}
+	w.nc.SetWriteDeadline(time.Now().Add(budget))
+	n, err := w.nc.Write(fb.b)
 	if err == nil {
-		fb.b = append(fb.b, p...)
+		return nil
+	}
+	var ne net.Error
+	if w.c == nil || !errors.As(err, &ne) || !ne.Timeout() {
+		w.fail()
+		return err
+	}
+	w.pending = append(w.pending[:0], fb.b[n:]...)
+	w.flushing = true
+	go w.flush()
+	return nil
+}
+
+// flush writes the backlog until it is empty, then ends.
+func (w *wsConn) flush() {
+	mu := &w.c.mu
+	for {
+		mu.Lock()
+		buf := w.pending
+		w.pending = nil
+		if len(buf) == 0 || w.broken {
+			w.flushing = false
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
 		w.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
-		_, err = w.nc.Write(fb.b)
+		if _, err := w.nc.Write(buf); err != nil {
+			mu.Lock()
+			w.flushing = false
+			w.pending = nil
+			w.fail()
+			mu.Unlock()
+			return
+		}
 	}
-	if cap(fb.b) <= maxPooledBuf {
-		framePool.Put(fb)
-	}
-	if err != nil {
-		// The reader notices the closed connection and closes the session.
-		w.broken = true
-		w.nc.Close()
-	}
-	return err
+}
+
+// fail marks the connection broken and closes it; the reader notices and
+// closes the session. c.mu must be held.
+func (w *wsConn) fail() {
+	w.broken = true
+	w.nc.Close()
 }
 
 // abort closes a WebSocket that was never handed to a session.
