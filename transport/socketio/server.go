@@ -50,7 +50,7 @@ const (
 	writeTimeout = 10 * time.Second
 	// inlineWriteBudget is how long a write may wait for the socket before
 	// the rest of it is handed to a flusher goroutine.
-	inlineWriteBudget = time.Millisecond
+	inlineWriteBudget = 5 * time.Millisecond
 	// maxPendingBytes bounds the backlog of a client that reads slower than
 	// the server writes; beyond it the client is disconnected.
 	maxPendingBytes = 1 << 20
