@@ -336,13 +336,15 @@ func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) e
 	defer cancel()
 	// Stop accepting first, then tell sockets (hijacked connections are not
 	// tracked by http.Server), then drain in-flight requests.
+	// Serve returns once its listener is closed; only then does Shutdown
+	// run, so that it does not close the listener a second time.
 	srv.SetKeepAlivesEnabled(false)
 	_ = ln.Close()
-	errT := a.transport.Shutdown(sctx)
-	errS := srv.Shutdown(sctx)
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		return err
 	}
+	errT := a.transport.Shutdown(sctx)
+	errS := srv.Shutdown(sctx)
 	return errors.Join(errT, errS)
 }
 
