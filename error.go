@@ -48,6 +48,23 @@ func (k Kind) String() string {
 // it with a generic message while the details go to the server log.
 const CodeUnknown = "UNKNOWN_ERROR"
 
+// Errors shared by every feature and transport. Each Code is defined once in
+// the whole module; features give them their own message with WithMessage
+// and still match these sentinels with errors.Is.
+var (
+	// ErrRateLimited: too many requests, events or codes. Transports add a
+	// Retry-After hint where they know one.
+	ErrRateLimited = E(KindRateLimited, "RATE_LIMITED", "too many requests; try again later")
+	// ErrStoreUnavailable: a store's server (Redis, PostgreSQL) is
+	// unreachable, timed out, or its circuit breaker is open. Stores
+	// translate driver errors of that sort to it at their edge.
+	ErrStoreUnavailable = E(KindUnavailable, "STORE_UNAVAILABLE", "a storage service is unavailable; try again shortly")
+	// ErrTimeout: the operation ran out of time (context deadline).
+	ErrTimeout = E(KindUnavailable, "TIMEOUT", "the operation timed out")
+	// ErrCanceled: the caller canceled the operation.
+	ErrCanceled = E(KindUnavailable, "CANCELED", "the operation was canceled")
+)
+
 // Error is the error type of every feature package. Code is a stable,
 // upper-snake-case identifier (ROOM_NOT_FOUND) that clients may switch on;
 // Message is a human-readable sentence safe to show to the client; Err is an
@@ -115,9 +132,9 @@ func AsError(err error) *Error {
 	}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Kind: KindUnavailable, Code: "TIMEOUT", Message: "the operation timed out", Err: err}
+		return ErrTimeout.Wrap(err)
 	case errors.Is(err, context.Canceled):
-		return &Error{Kind: KindUnavailable, Code: "CANCELED", Message: "the operation was canceled", Err: err}
+		return ErrCanceled.Wrap(err)
 	}
 	return &Error{Kind: KindInternal, Code: CodeUnknown, Message: "an unexpected error occurred", Err: err}
 }

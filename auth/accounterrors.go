@@ -61,7 +61,7 @@ var (
 	// ErrSendRateLimited is returned when too many codes were requested for
 	// an identifier or from an IP address. The returned error is a
 	// *RateLimitError that tells when to retry.
-	ErrSendRateLimited = rv.E(rv.KindRateLimited, "RATE_LIMITED", "too many verification codes requested; try again later")
+	ErrSendRateLimited = rv.ErrRateLimited.WithMessage("too many verification codes requested; try again later")
 	// ErrVerificationUnavailable is returned when no CodeSender is
 	// configured or the sender failed.
 	ErrVerificationUnavailable = rv.E(rv.KindUnavailable, "VERIFICATION_UNAVAILABLE", "verification codes cannot be sent at the moment")

@@ -17,7 +17,7 @@ var (
 	ErrInvalidBody  = rv.E(rv.KindInvalid, "INVALID_BODY", "the request body is not valid JSON for this endpoint")
 	ErrBodyTooLarge = rv.E(rv.KindInvalid, "BODY_TOO_LARGE", "the request body is too large")
 	ErrInvalidQuery = rv.E(rv.KindInvalid, "INVALID_QUERY", "a query parameter is invalid")
-	ErrRateLimited  = rv.E(rv.KindRateLimited, "RATE_LIMITED", "too many requests; try again later")
+	ErrRateLimited  = rv.ErrRateLimited
 	ErrNotReady     = rv.E(rv.KindUnavailable, "NOT_READY", "a store is unreachable")
 )
 
