@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 )
@@ -8,17 +9,14 @@ import (
 // With both variables already set, testservers starts no container and
 // runs the command with them, exiting with its status.
 func Example() {
-	getenv := func(name string) string {
-		switch name {
-		case envRedisURL:
-			return "redis://127.0.0.1:6379/0"
-		case envDatabaseURL:
-			return "postgres://root@127.0.0.1:5432/test?sslmode=disable"
-		}
-		return ""
+	environ := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"RENDEZVOUS_TEST_REDIS_URL=redis://127.0.0.1:6379/0",
+		"RENDEZVOUS_TEST_DATABASE_URL=postgres://root@127.0.0.1:5432/test?sslmode=disable",
 	}
-	code := run([]string{"sh", "-c", `echo "$RENDEZVOUS_TEST_REDIS_URL"`}, getenv, os.Stdout, io.Discard, containerServers(), nil)
-	_ = code
+	code := run([]string{"sh", "-c", `echo "$RENDEZVOUS_TEST_REDIS_URL"`}, environ, os.Stdout, io.Discard, containerServers(), nil)
+	fmt.Println("exit status", code)
 	// Output:
 	// redis://127.0.0.1:6379/0
+	// exit status 0
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -45,7 +46,7 @@ type server struct {
 func main() {
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr, containerServers(), sig))
+	os.Exit(run(os.Args[1:], os.Environ(), os.Stdout, os.Stderr, containerServers(), sig))
 }
 
 // containerServers are the servers started with testcontainers-go.
@@ -56,10 +57,12 @@ func containerServers() []server {
 	}
 }
 
-// run parses args, starts the selected servers whose variable getenv does
-// not set, and then runs the command of args or, without one, prints the
-// variables on stdout and waits for a signal. It returns the exit status.
-func run(args []string, getenv func(string) string, stdout, stderr io.Writer, servers []server, sig <-chan os.Signal) int {
+// run parses args, starts the selected servers whose variable environ
+// (the environment, as os.Environ returns it) does not set, and then runs
+// the command of args in environ plus the variables or, without a command,
+// prints the variables on stdout and waits for a signal. It returns the
+// exit status.
+func run(args, environ []string, stdout, stderr io.Writer, servers []server, sig <-chan os.Signal) int {
 	fs := flag.NewFlagSet("testservers", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -113,7 +116,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, se
 		return !interrupted
 	}
 	for _, s := range servers {
-		if u := getenv(s.env); u != "" {
+		if u := lookup(environ, s.env); u != "" {
 			vars = append(vars, s.env+"="+u)
 			continue
 		}
@@ -150,14 +153,25 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer, se
 	for _, v := range vars {
 		fmt.Fprintln(stderr, "testservers:", v)
 	}
-	return runCommand(command, vars, stdout, stderr, sig)
+	return runCommand(command, append(slices.Clip(environ), vars...), stdout, stderr, sig)
 }
 
-// runCommand runs command with vars added to the environment, passes the
-// signals received on sig on to it, and returns its exit status.
-func runCommand(command, vars []string, stdout, stderr io.Writer, sig <-chan os.Signal) int {
+// lookup returns the value of the variable name in environ, the last one
+// when it appears more than once, as exec.Cmd does.
+func lookup(environ []string, name string) string {
+	for i := len(environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(environ[i], "="); ok && k == name {
+			return v
+		}
+	}
+	return ""
+}
+
+// runCommand runs command in the environment env, passes the signals
+// received on sig on to it, and returns its exit status.
+func runCommand(command, env []string, stdout, stderr io.Writer, sig <-chan os.Signal) int {
 	cmd := exec.Command(command[0], command[1:]...)
-	cmd.Env = append(os.Environ(), vars...)
+	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintln(stderr, "testservers:", err)

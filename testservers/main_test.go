@@ -48,15 +48,14 @@ func (f *fakeServers) servers() []server {
 	}
 }
 
-func env(kv ...string) func(string) string {
-	return func(name string) string {
-		for i := 0; i+1 < len(kv); i += 2 {
-			if kv[i] == name {
-				return kv[i+1]
-			}
-		}
-		return ""
+// env is an environment with PATH, for the commands' shell, and kv, a
+// list of names and values.
+func env(kv ...string) []string {
+	e := []string{"PATH=" + os.Getenv("PATH")}
+	for i := 0; i+1 < len(kv); i += 2 {
+		e = append(e, kv[i]+"="+kv[i+1])
 	}
+	return e
 }
 
 func TestCommandGetsTheVariablesAndTheServersAreStoppedAfterIt(t *testing.T) {
