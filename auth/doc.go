@@ -25,11 +25,10 @@
 //
 //   - an access token: an HS256 JWT of 15 minutes with "iss", "aud"
 //     (AudienceAPI), "sub", "jti", "iat", "exp", an explicit type ("typ":
-//     "access") and the issue time in milliseconds ("iat_ms").
+//     "access") and its issue stamp in microseconds ("iat_us", see below).
 //     Authenticate pins the algorithm, checks every claim, refuses room
 //     and refresh tokens, and refuses tokens issued before the user's last
-//     LogoutAll or DeleteAccount (the cut-off, compared to the
-//     millisecond);
+//     LogoutAll or DeleteAccount (the cut-off);
 //   - a refresh token: 256 random bits, opaque, stored only as its
 //     SHA-256, valid 30 days. Every refresh consumes it and returns a new
 //     one of the same family. Presenting a consumed token again is reuse:
@@ -43,4 +42,49 @@
 // once, replaced by any newer code and refused after 5 wrong attempts.
 // Sending is limited per identifier and per IP address. StartLogin answers
 // the same whether or not an account owns the identifier.
+//
+// # Logout-all cut-offs
+//
+// LogoutAll and DeleteAccount record a cut-off for the user in the
+// CutoffStore, and Authenticate refuses (ErrTokenRevoked) every access
+// token whose stamp is not after it. Stamps and cut-offs come from one
+// per-Service stamp clock: the Config.Clock in microseconds, made strictly
+// increasing, so that a frozen clock or two calls within one tick still
+// order them. A cut-off is taken after the refresh families are revoked
+// and rounded up to the millisecond (the CutoffStore's precision), and
+// every later stamp of the Service is above it. On one instance this is
+// exact: a token issued before a LogoutAll or DeleteAccount (the issuing
+// call returned before the LogoutAll was called) is always refused, one
+// issued after it returned is always accepted. A refresh stamps its token
+// before rotating, so a refresh that wins a race against LogoutAll yields
+// a token that is cut off with its family.
+//
+// Across instances the order of a stamp and a cut-off taken on two
+// machines is the order of their clocks, so instances are assumed to keep
+// their clocks synchronised (NTP, skew of a few milliseconds). A Service
+// that reads a cut-off (Authenticate, Login, LogoutAll) moves its stamp
+// clock past it, by at most one second ahead of its own clock, so tokens
+// it issues afterwards are accepted even if its clock runs behind. What
+// skew can still do: with instance B's clock d ahead of instance A's, a
+// token B issued less than d before a LogoutAll on A survives it (until it
+// expires); with B's clock d behind, a token B refreshes less than d after
+// a LogoutAll on A that B has not read yet is refused (the client
+// refreshes again).
+//
+// # When the CutoffStore fails
+//
+// A cut-off is kept in the CutoffStore for one access-token lifetime,
+// since no token it cuts off outlives that, and the Service keeps a copy
+// of every cut-off it set or read for that long too. When the CutoffStore
+// does not answer (Redis down), Authenticate fails open rather than taking
+// down every authenticated route: it logs a warning (at most one line per
+// 10 seconds, with the number of failures it did not log) and enforces
+// only the cut-offs this instance holds. So during an outage a LogoutAll
+// or DeleteAccount made on this instance, or one it read before the
+// outage, still holds here; one made on another instance that this one
+// never read is not enforced here until the store answers again. LogoutAll
+// and DeleteAccount report the failure to write (the families are revoked
+// and the account deleted all the same, and the cut-off holds on this
+// instance), so that the caller can retry. A canceled or timed-out request
+// fails with rendezvous.ErrCanceled or rendezvous.ErrTimeout.
 package auth

@@ -47,7 +47,8 @@ type Config struct {
 	Store Store
 	// Cutoffs keeps the access-token cut-off of LogoutAll and
 	// DeleteAccount. Required; use store/redis when several instances
-	// share the users.
+	// share the users. When it fails, Authenticate fails open with the
+	// cut-offs this instance knows (see the package documentation).
 	Cutoffs CutoffStore
 	// Limiter limits how many codes are sent per identifier and per IP
 	// address. Default nil: no limits.
@@ -98,8 +99,9 @@ type Config struct {
 
 	// Clock tells the time. Default rendezvous.SystemClock.
 	Clock rv.Clock
-	// Logger receives security events (refresh-token reuse). Default:
-	// silent.
+	// Logger receives security events (refresh-token reuse) and failures
+	// that do not fail the call (a CutoffStore that does not answer, an
+	// OnSignup error). Default: silent.
 	Logger *slog.Logger
 }
 
@@ -112,6 +114,10 @@ type Service struct {
 	cfg     Config
 	parser  *jwt.Parser
 	codeKey []byte
+
+	stamps     stamper     // issue stamps and cut-offs, strictly increasing
+	cutoffs    cutoffCache // the cut-offs this instance set or read
+	cutoffWarn warnLimiter // rate-limits the warnings of a failing CutoffStore
 }
 
 // New validates cfg, fills in defaults and returns a Service.
@@ -191,6 +197,7 @@ func New(cfg Config) (*Service, error) {
 		cfg:     cfg,
 		parser:  newAccessParser(cfg.Issuer, cfg.Clock.Now),
 		codeKey: mac.Sum(nil),
+		stamps:  stamper{clock: cfg.Clock},
 	}, nil
 }
 
@@ -232,6 +239,7 @@ func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
+	stamp := s.stamps.next()
 	token, rec := s.newRefresh(u.ID, uuid.New(), now)
 	if err := s.cfg.Store.CreateUser(ctx, u, rec); err != nil {
 		return Session{}, err
@@ -243,7 +251,7 @@ func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
 			s.cfg.Logger.ErrorContext(ctx, "auth: OnSignup failed", "user", u.ID, "err", err)
 		}
 	}
-	return s.session(u, token, rec, now)
+	return s.session(u, token, rec, now, stamp)
 }
 
 // Refresh rotates refreshToken: the token is consumed and a new one of the
@@ -260,6 +268,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		return Session{}, err
 	}
 	now := s.now()
+	// The access token's stamp is taken before the rotation: a rotation
+	// that succeeds precedes any revocation of the family, so a LogoutAll
+	// that revoked it takes its cut-off after this stamp.
+	stamp := s.stamps.next()
 	token, next := s.newRefresh("", "", now)
 	rec, err := s.cfg.Store.RotateRefreshToken(ctx, Rotation{
 		Presented: presented,
@@ -282,7 +294,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	if err != nil {
 		return Session{}, err
 	}
-	return s.session(u, token, rec, now)
+	return s.session(u, token, rec, now, stamp)
 }
 
 // Logout revokes the family of refreshToken: it and every token of its
@@ -298,21 +310,17 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 }
 
 // LogoutAll revokes every refresh family of the user and rejects, from now
-// on, every access token issued before the call (ErrTokenRevoked).
+// on, every access token issued before the call (ErrTokenRevoked); tokens
+// issued after it returns are accepted. When the CutoffStore fails, the
+// families are revoked and the cut-off holds on this instance, and the
+// store's error is returned (see the package documentation).
 func (s *Service) LogoutAll(ctx context.Context, userID string) error {
 	if err := s.cfg.Store.RevokeUserFamilies(ctx, userID, s.now()); err != nil {
 		return err
 	}
 	// The cut-off is taken after the revocation, so an access token from a
-	// rotation that raced it is issued before the cut-off.
-	return s.setCutoff(ctx, userID)
-}
-
-func (s *Service) setCutoff(ctx context.Context, userID string) error {
-	if err := s.cfg.Cutoffs.SetCutoff(ctx, userID, s.now(), s.cfg.AccessTTL); err != nil {
-		return fmt.Errorf("auth: set the access-token cut-off: %w", err)
-	}
-	return nil
+	// rotation that raced it is stamped before the cut-off.
+	return s.cutOff(ctx, userID)
 }
 
 // StartVerification sends a one-time code to identifier (a phone number
@@ -354,7 +362,7 @@ func (s *Service) StartVerification(ctx context.Context, userID string, ch Chann
 // or ErrCodeInvalid (wrong code, or none pending), ErrCodeExpired,
 // ErrCodeExhausted (too many wrong attempts: request a new code), or
 // ErrIdentityTaken when another account verified the identifier.
-func (s *Service) ConfirmVerification(ctx context.Context, userID string, ch Channel, identifier, code string) (User, error) {
+func (s *Service) ConfirmVerification(ctx context.Context, userID string, ch Channel, identifier, code, ip string) (User, error) {
 	id, err := NormalizeIdentifier(ch, identifier)
 	if err != nil {
 		return User{}, err
@@ -409,7 +417,7 @@ func (s *Service) StartLogin(ctx context.Context, ch Channel, identifier, ip str
 // code is ErrCodeInvalid whether or not the identifier belongs to an
 // account; ErrCodeExpired and ErrCodeExhausted are as for
 // ConfirmVerification.
-func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string) (Session, error) {
+func (s *Service) Login(ctx context.Context, ch Channel, identifier, code, ip string) (Session, error) {
 	id, err := NormalizeIdentifier(ch, identifier)
 	if err != nil {
 		return Session{}, err
@@ -426,6 +434,14 @@ func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string
 	if err != nil {
 		return Session{}, err
 	}
+	// Reading the user's cut-off makes this instance's stamps pass it, so
+	// the new session works even if this instance's clock runs a little
+	// behind the one that ran the LogoutAll. The stamp is taken before the
+	// family exists: a LogoutAll that revokes the family cuts it off.
+	if _, err := s.cutoff(ctx, u.ID); err != nil {
+		return Session{}, err
+	}
+	stamp := s.stamps.next()
 	token, rec := s.newRefresh(u.ID, uuid.New(), now)
 	if err := s.cfg.Store.CreateRefreshToken(ctx, rec); err != nil {
 		if errors.Is(err, ErrUserNotFound) {
@@ -433,7 +449,7 @@ func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string
 		}
 		return Session{}, err
 	}
-	return s.session(u, token, rec, now)
+	return s.session(u, token, rec, now, stamp)
 }
 
 // Me returns the user, phone and email included, or ErrUserNotFound.
@@ -471,7 +487,7 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string) error {
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
 		return err
 	}
-	if cerr := s.setCutoff(ctx, userID); cerr != nil {
+	if cerr := s.cutOff(ctx, userID); cerr != nil {
 		return cerr
 	}
 	return err
@@ -488,11 +504,11 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 	if err != nil {
 		return Principal{}, err
 	}
-	cutoff, err := s.cfg.Cutoffs.Cutoff(ctx, p.UserID)
+	cutoff, err := s.cutoff(ctx, p.UserID)
 	if err != nil {
-		return Principal{}, fmt.Errorf("auth: read the access-token cut-off: %w", err)
+		return Principal{}, err
 	}
-	if !cutoff.IsZero() && p.IssuedAt.UnixMilli() < cutoff.UnixMilli() {
+	if cutoff != 0 && p.IssuedAt.UnixMicro() <= cutoff {
 		return Principal{}, ErrTokenRevoked
 	}
 	return p, nil
@@ -506,9 +522,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 }
 
 // session returns the Session of u with refresh token (stored as rec) and
-// a new access token issued at now.
-func (s *Service) session(u User, token string, rec RefreshToken, now time.Time) (Session, error) {
-	access, exp, err := s.issueAccess(u.ID, now)
+// a new access token issued at now with the given stamp.
+func (s *Service) session(u User, token string, rec RefreshToken, now time.Time, stamp int64) (Session, error) {
+	access, exp, err := s.issueAccess(u.ID, now, stamp)
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: sign access token: %w", err)
 	}
