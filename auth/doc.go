@@ -39,9 +39,35 @@
 //
 // Verification codes are 6 random digits, sent through a CodeSender, kept
 // as an HMAC-SHA256 keyed with the service secret, valid 10 minutes, used
-// once, replaced by any newer code and refused after 5 wrong attempts.
-// Sending is limited per identifier and per IP address. StartLogin answers
-// the same whether or not an account owns the identifier.
+// once and replaced by any newer code. StartLogin answers the same whether
+// or not an account owns the identifier.
+//
+// # Sign-in limits
+//
+// The limits that protect an identifier cannot be spent by strangers: each
+// is counted per requester, the client address the transport passes in
+// (an IPv6 address counts as its /64), with only a generous ceiling per
+// identifier. With the defaults:
+//
+//   - codes sent: 20 per requester per hour whatever the identifier, 3 per
+//     requester per identifier, and at most 10 per identifier whoever asks
+//     (against flooding a phone); a request refused by a requester's own
+//     limit is not counted against the identifier, so one address can
+//     never spend more than 3 of an identifier's 10;
+//   - wrong guesses: 5 per requester per code lock that requester out of
+//     that code (even the right code is refused to it, CODE_ATTEMPTS_EXCEEDED)
+//     while the owner at another address can still use it; 10 per code
+//     from all requesters together exhaust the code for everyone. Any new
+//     code starts with no attempts, so a fresh send always gives the owner
+//     a working code.
+//
+// Brute force: each wrong guess of a 6-digit code succeeds with a
+// probability of 1 in 10^6, so one code falls with a probability of at
+// most 10/10^6 = 10^-5, and an identifier, which gets at most 10 codes an
+// hour, with at most 100/10^6 = 10^-4 per hour of sustained attack, which
+// needs at least 4 addresses to request the codes and 2 per code to guess,
+// and sends the owner 10 codes an hour. In general the bound is
+// SendLimitPerIdentifier × CodeMaxTotalAttempts / 10^6 per SendWindow.
 //
 // # Logout-all cut-offs
 //

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,6 +71,14 @@ type env struct {
 	outbox *outbox
 	store  *memory.AuthStore
 	ctx    context.Context
+	ips    atomic.Int32
+}
+
+// nextIP returns a client address no other helper call of e used, so that
+// the helpers do not run into the per-address send limits.
+func (e *env) nextIP() string {
+	n := e.ips.Add(1)
+	return fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
 }
 
 func newEnv(t *testing.T, edit ...func(*auth.Config)) *env {
@@ -108,11 +117,12 @@ func (e *env) signup(t *testing.T) auth.Session {
 // verify links identifier to userID through the code flow.
 func (e *env) verify(t *testing.T, userID string, ch auth.Channel, identifier string) auth.User {
 	t.Helper()
-	if err := e.svc.StartVerification(e.ctx, userID, ch, identifier, "203.0.113.7"); err != nil {
+	ip := e.nextIP()
+	if err := e.svc.StartVerification(e.ctx, userID, ch, identifier, ip); err != nil {
 		t.Fatalf("StartVerification: %v", err)
 	}
 	norm, _ := auth.NormalizeIdentifier(ch, identifier)
-	u, err := e.svc.ConfirmVerification(e.ctx, userID, ch, identifier, e.outbox.last(t, norm), "203.0.113.7")
+	u, err := e.svc.ConfirmVerification(e.ctx, userID, ch, identifier, e.outbox.last(t, norm), ip)
 	if err != nil {
 		t.Fatalf("ConfirmVerification: %v", err)
 	}
@@ -122,10 +132,11 @@ func (e *env) verify(t *testing.T, userID string, ch auth.Channel, identifier st
 // login signs in with identifier through the code flow.
 func (e *env) login(t *testing.T, ch auth.Channel, identifier string) auth.Session {
 	t.Helper()
-	if err := e.svc.StartLogin(e.ctx, ch, identifier, "203.0.113.7"); err != nil {
+	ip := e.nextIP()
+	if err := e.svc.StartLogin(e.ctx, ch, identifier, ip); err != nil {
 		t.Fatalf("StartLogin: %v", err)
 	}
-	s, err := e.svc.Login(e.ctx, ch, identifier, e.outbox.last(t, identifier), "203.0.113.7")
+	s, err := e.svc.Login(e.ctx, ch, identifier, e.outbox.last(t, identifier), ip)
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -159,17 +170,20 @@ func TestNewValidates(t *testing.T) {
 	store, cutoffs := memory.NewAuthStore(nil), memory.NewCutoffStore(nil)
 	ok := auth.Config{Store: store, Cutoffs: cutoffs, Secret: testSecret}
 	cases := map[string]func(*auth.Config){
-		"no store":                   func(c *auth.Config) { c.Store = nil },
-		"no cut-off store":           func(c *auth.Config) { c.Cutoffs = nil },
-		"short secret":               func(c *auth.Config) { c.Secret = []byte("short") },
-		"31-byte secret, production": func(c *auth.Config) { c.Production = true; c.Secret = make([]byte, 31) },
-		"LogSender in production":    func(c *auth.Config) { c.Production = true; c.Sender = auth.LogSender{} },
-		"*LogSender in production":   func(c *auth.Config) { c.Production = true; c.Sender = &auth.LogSender{} },
-		"negative AccessTTL":         func(c *auth.Config) { c.AccessTTL = -time.Minute },
-		"sub-second CodeTTL":         func(c *auth.Config) { c.CodeTTL = time.Millisecond },
-		"negative attempts":          func(c *auth.Config) { c.CodeMaxAttempts = -1 },
-		"negative grace":             func(c *auth.Config) { c.RefreshGrace = -time.Second },
-		"grace as long as the TTL":   func(c *auth.Config) { c.RefreshTTL = time.Hour; c.RefreshGrace = time.Hour },
+		"no store":                         func(c *auth.Config) { c.Store = nil },
+		"no cut-off store":                 func(c *auth.Config) { c.Cutoffs = nil },
+		"short secret":                     func(c *auth.Config) { c.Secret = []byte("short") },
+		"31-byte secret, production":       func(c *auth.Config) { c.Production = true; c.Secret = make([]byte, 31) },
+		"LogSender in production":          func(c *auth.Config) { c.Production = true; c.Sender = auth.LogSender{} },
+		"*LogSender in production":         func(c *auth.Config) { c.Production = true; c.Sender = &auth.LogSender{} },
+		"negative AccessTTL":               func(c *auth.Config) { c.AccessTTL = -time.Minute },
+		"sub-second CodeTTL":               func(c *auth.Config) { c.CodeTTL = time.Millisecond },
+		"negative attempts":                func(c *auth.Config) { c.CodeMaxAttempts = -1 },
+		"total attempts below attempts":    func(c *auth.Config) { c.CodeMaxAttempts = 5; c.CodeMaxTotalAttempts = 4 },
+		"per-IP send limit at the ceiling": func(c *auth.Config) { c.SendLimitPerIdentifier = 3; c.SendLimitPerIdentifierIP = 3 },
+		"send ceiling of one":              func(c *auth.Config) { c.SendLimitPerIdentifier = 1 },
+		"negative grace":                   func(c *auth.Config) { c.RefreshGrace = -time.Second },
+		"grace as long as the TTL":         func(c *auth.Config) { c.RefreshTTL = time.Hour; c.RefreshGrace = time.Hour },
 	}
 	for name, edit := range cases {
 		cfg := ok
@@ -711,14 +725,15 @@ func TestStartVerificationErrors(t *testing.T) {
 func TestSendRateLimits(t *testing.T) {
 	e := newEnv(t)
 	s := e.signup(t)
-	for i := range 5 {
+	// The identifier's ceiling: 10 codes an hour, whoever asks.
+	for i := range 10 {
 		if err := e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", fmt.Sprintf("198.51.100.%d", i)); err != nil {
 			t.Fatalf("send %d: %v", i+1, err)
 		}
 	}
 	e.clock.Advance(10 * time.Minute)
 	err := e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "A@example.com", "198.51.100.99")
-	wantErr(t, "sixth code to one address", err, auth.ErrSendRateLimited)
+	wantErr(t, "eleventh code to one address", err, auth.ErrSendRateLimited)
 	var ra interface{ RetryAfter() time.Duration }
 	if !errors.As(err, &ra) || ra.RetryAfter() != 50*time.Minute {
 		t.Errorf("retry after = %v, want 50m", ra)
@@ -729,12 +744,24 @@ func TestSendRateLimits(t *testing.T) {
 	// Login requests count against the same identifier, known or not.
 	err = e.svc.StartLogin(e.ctx, auth.ChannelEmail, "a@example.com", "198.51.100.98")
 	wantErr(t, "login code to the same address", err, auth.ErrSendRateLimited)
-	if n := e.outbox.count(); n != 5 {
-		t.Errorf("%d codes sent, want 5", n)
+	if n := e.outbox.count(); n != 10 {
+		t.Errorf("%d codes sent, want 10", n)
 	}
 	e.clock.Advance(time.Hour)
 	if err := e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", ""); err != nil {
 		t.Errorf("after the window: %v", err)
+	}
+
+	// Per identifier and IP: 3 codes an hour.
+	for i := range 3 {
+		if err := e.svc.StartLogin(e.ctx, auth.ChannelEmail, "b@example.com", "192.0.2.1"); err != nil {
+			t.Fatalf("code %d to b from one IP: %v", i+1, err)
+		}
+	}
+	err = e.svc.StartLogin(e.ctx, auth.ChannelEmail, "b@example.com", "192.0.2.1")
+	wantErr(t, "fourth code to one address from one IP", err, auth.ErrSendRateLimited)
+	if err := e.svc.StartLogin(e.ctx, auth.ChannelEmail, "b@example.com", "192.0.2.2"); err != nil {
+		t.Errorf("the same address from another IP: %v", err)
 	}
 
 	// Per IP: 20 codes an hour, whatever the identifier, unknown ones
