@@ -42,6 +42,10 @@
 // A balance change and its ledger row are written by one statement, so the
 // two never disagree, and the CHECK makes a negative balance unreachable.
 //
+// Migration 004_code_attempts adds verification_codes.requester_attempts
+// (jsonb: wrong attempts per requester), so one requester's wrong guesses
+// lock out only that requester.
+//
 // # Atomicity
 //
 // Each store method is one statement or one transaction. Rotating a
