@@ -55,4 +55,5 @@ func ExampleMigrations() {
 	// Output:
 	// 001_auth
 	// 002_billing
+	// 003_scheduler
 }
