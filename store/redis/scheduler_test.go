@@ -118,8 +118,8 @@ const (
 // TestSchedulerCrashRecovery runs a Scheduler in a child process (this
 // test binary again) that claims a job and blocks in its handler, kills the
 // child with SIGKILL, and checks that a Scheduler of this process runs the
-// job once the child's lease expires, as attempt 2. It needs a real Redis
-// server shared by both processes.
+// job once the child's lease expires, as a later attempt. It needs a real
+// Redis server shared by both processes.
 func TestSchedulerCrashRecovery(t *testing.T) {
 	if os.Getenv(envCrashChild) == "1" {
 		crashChild(t)
@@ -198,8 +198,10 @@ func TestSchedulerCrashRecovery(t *testing.T) {
 	}()
 	select {
 	case job := <-fired:
-		if job.Attempt != 2 || string(job.Payload) != "1" {
-			t.Errorf("job run after the crash = %+v, want attempt 2 and the payload", job)
+		// Attempt 2, or later if a starved child let its own lease lapse
+		// and claimed the job again before it was killed.
+		if job.Attempt < 2 || string(job.Payload) != "1" {
+			t.Errorf("job run after the crash = %+v, want a second attempt or later, with the payload", job)
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the job did not run within 60 s of the child's death")
