@@ -3,9 +3,12 @@
 #   make test                    run the whole test suite
 #
 # Integration tests take their servers from RENDEZVOUS_TEST_REDIS_URL and
-# RENDEZVOUS_TEST_DATABASE_URL, else from testcontainers when a Docker engine
-# answers, else they skip; RENDEZVOUS_REQUIRE_INTEGRATION=1 turns every such
-# skip into a failure (.ci/run sets it).
+# RENDEZVOUS_TEST_DATABASE_URL. When one is unset and `docker info`
+# succeeds, `make unit` starts it in a container with the testservers
+# command (the nested module ./testservers, on testcontainers-go) for the
+# length of the run; otherwise the tests that need it skip.
+# RENDEZVOUS_REQUIRE_INTEGRATION=1 turns every such skip into a failure
+# (.ci/run sets it).
 
 GO        ?= go
 FUZZTIME  ?= 5s
@@ -20,9 +23,13 @@ FUZZ_TARGETS := \
 # it in ./bin); keep in step with testenv.StripeMockVersion.
 STRIPE_MOCK_VERSION := v0.203.0
 
-.PHONY: test deps e2e-deps stripe-mock unit fuzz vet bench
+# The nested module of the test-server command, and where it is built.
+TESTSERVERS_DIR := testservers
+TESTSERVERS     := $(CURDIR)/bin/testservers
 
-test: deps vet unit fuzz
+.PHONY: test deps e2e-deps stripe-mock build unit fuzz vet bench testservers
+
+test: deps vet build unit fuzz
 
 deps: e2e-deps stripe-mock
 
@@ -34,11 +41,35 @@ e2e-deps:
 	@if command -v npm >/dev/null 2>&1; then npm ci --prefix e2e --no-audit --no-fund --loglevel=error; \
 	else echo "npm not found: the socket.io-client end-to-end tests will skip"; fi
 
+# Both modules: the root one and the nested test-server command.
 vet:
 	$(GO) vet ./...
+	cd $(TESTSERVERS_DIR) && $(GO) vet ./...
 
+# Every package and program of the root module (examples/embed included)
+# and the test-server command compile.
+build:
+	$(GO) build ./...
+	cd $(TESTSERVERS_DIR) && $(GO) build ./...
+
+testservers:
+	cd $(TESTSERVERS_DIR) && $(GO) build -o $(TESTSERVERS) .
+
+# The root module's tests, with the missing integration servers started in
+# containers when a Docker engine answers; then the test-server command's
+# own tests, which need no Docker.
 unit:
-	$(GO) test -race -count=1 -timeout 8m ./...
+	@set -e; with=""; \
+	if [ -z "$$RENDEZVOUS_TEST_REDIS_URL" ] || [ -z "$$RENDEZVOUS_TEST_DATABASE_URL" ]; then \
+		if command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then \
+			echo "starting the missing integration servers in Docker ($(TESTSERVERS_DIR)/)"; \
+			(cd $(TESTSERVERS_DIR) && $(GO) build -o $(TESTSERVERS) .); with="$(TESTSERVERS)"; \
+		else \
+			echo "no Docker engine: integration tests without RENDEZVOUS_TEST_REDIS_URL / RENDEZVOUS_TEST_DATABASE_URL skip"; \
+		fi; \
+	fi; \
+	$$with $(GO) test -race -count=1 -timeout 8m ./...
+	cd $(TESTSERVERS_DIR) && $(GO) test -race -count=1 ./...
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -22,32 +22,35 @@ type Principal struct {
 	UserID string
 	// TokenID is the token's unique id (the "jti" claim).
 	TokenID string
-	// IssuedAt is when the token was issued, to the millisecond.
+	// IssuedAt is the token's issue stamp (the "iat_us" claim), to the
+	// microsecond: the issuing instance's clock, made strictly increasing
+	// (see the package documentation).
 	IssuedAt time.Time
 }
 
 // accessClaims are the claims of an access token. "iat" has the one-second
-// precision of JWT NumericDates; "iat_ms" carries the issue time in Unix
-// milliseconds, so that a LogoutAll cuts off the tokens issued before it
-// and spares one issued later within the same second.
+// precision of JWT NumericDates; "iat_us" carries the issue stamp in Unix
+// microseconds, strictly increasing on each instance, so that a LogoutAll
+// cuts off every token issued before it and spares every one issued
+// after, even within one tick of the clock.
 type accessClaims struct {
 	Type       string `json:"typ"`
-	IssuedAtMs int64  `json:"iat_ms"`
+	IssuedAtUs int64  `json:"iat_us"`
 	jwt.RegisteredClaims
 }
 
-// issueAccess returns a signed access token for userID issued at now, and
-// its expiry.
-func (s *Service) issueAccess(userID string, now time.Time) (string, time.Time, error) {
+// issueAccess returns a signed access token for userID issued at now with
+// the given stamp (Unix microseconds), and its expiry.
+func (s *Service) issueAccess(userID string, now time.Time, stamp int64) (string, time.Time, error) {
 	exp := jwt.NewNumericDate(now.Add(s.cfg.AccessTTL))
 	claims := accessClaims{
 		Type:       TokenTypeAccess,
-		IssuedAtMs: now.UnixMilli(),
+		IssuedAtUs: stamp,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    s.cfg.Issuer,
 			Subject:   userID,
 			Audience:  jwt.ClaimStrings{AudienceAPI},
-			IssuedAt:  jwt.NewNumericDate(now),
+			IssuedAt:  jwt.NewNumericDate(time.UnixMicro(stamp)),
 			ExpiresAt: exp,
 			ID:        randomID(),
 		},
@@ -74,11 +77,11 @@ func (s *Service) verifyAccess(token string) (Principal, error) {
 		return Principal{}, ErrTokenExpired
 	case err != nil:
 		return Principal{}, ErrTokenInvalid.Wrap(err)
-	case c.Type != TokenTypeAccess || c.Subject == "" || c.ID == "" || c.IssuedAtMs <= 0 ||
-		c.IssuedAt == nil || c.IssuedAt.Unix() != c.IssuedAtMs/1000:
+	case c.Type != TokenTypeAccess || c.Subject == "" || c.ID == "" || c.IssuedAtUs <= 0 ||
+		c.IssuedAt == nil || c.IssuedAt.Unix() != c.IssuedAtUs/1_000_000:
 		return Principal{}, ErrTokenInvalid
 	}
-	return Principal{UserID: c.Subject, TokenID: c.ID, IssuedAt: time.UnixMilli(c.IssuedAtMs).UTC()}, nil
+	return Principal{UserID: c.Subject, TokenID: c.ID, IssuedAt: time.UnixMicro(c.IssuedAtUs).UTC()}, nil
 }
 
 func newAccessParser(issuer string, now func() time.Time) *jwt.Parser {

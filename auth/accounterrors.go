@@ -54,12 +54,15 @@ var (
 	ErrCodeInvalid = rv.E(rv.KindInvalid, "CODE_INVALID", "the verification code is invalid")
 	// ErrCodeExpired is returned for the pending code once it has expired.
 	ErrCodeExpired = rv.E(rv.KindInvalid, "CODE_EXPIRED", "the verification code has expired; request a new one")
-	// ErrCodeExhausted is returned once the pending code has taken its
-	// maximum number of wrong attempts: even the right code is refused
-	// until a new one is requested.
+	// ErrCodeExhausted is returned once the requester has made its
+	// maximum number of wrong attempts on the pending code
+	// (Config.CodeMaxAttempts), or all requesters together theirs
+	// (Config.CodeMaxTotalAttempts): even the right code is refused, to
+	// that requester or to everyone, until a new one is sent.
 	ErrCodeExhausted = rv.E(rv.KindRateLimited, "CODE_ATTEMPTS_EXCEEDED", "too many wrong attempts; request a new code")
-	// ErrSendRateLimited is returned when too many codes were requested for
-	// an identifier or from an IP address. The returned error is a
+	// ErrSendRateLimited is returned when too many codes were requested
+	// from an IP address, from it for one identifier, or for an
+	// identifier in all. The returned error is a
 	// *RateLimitError that tells when to retry.
 	ErrSendRateLimited = rv.ErrRateLimited.WithMessage("too many verification codes requested; try again later")
 	// ErrVerificationUnavailable is returned when no CodeSender is

@@ -3,6 +3,8 @@ package auth
 import (
 	"net/mail"
 	"strings"
+
+	"github.com/rendezvous-go/rendezvous/internal/textrule"
 )
 
 // MaxEmailLength is the longest email address accepted, in bytes.
@@ -59,7 +61,7 @@ func NormalizeEmail(email string) (string, error) {
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
-		return "", ErrInvalidEmail.WithMessage("%q is not a valid email address", s)
+		return "", ErrInvalidEmail.WithMessage("%s is not a valid email address", textrule.Quote(s))
 	}
 	at := strings.LastIndexByte(s, '@')
 	domain := s[at+1:]

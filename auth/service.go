@@ -21,13 +21,15 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultAccessTTL              = 15 * time.Minute
-	DefaultRefreshTTL             = 30 * 24 * time.Hour
-	DefaultCodeTTL                = 10 * time.Minute
-	DefaultCodeMaxAttempts        = 5
-	DefaultSendLimitPerIdentifier = 5
-	DefaultSendLimitPerIP         = 20
-	DefaultSendWindow             = time.Hour
+	DefaultAccessTTL                = 15 * time.Minute
+	DefaultRefreshTTL               = 30 * 24 * time.Hour
+	DefaultCodeTTL                  = 10 * time.Minute
+	DefaultCodeMaxAttempts          = 5
+	DefaultCodeMaxTotalAttempts     = 10
+	DefaultSendLimitPerIdentifier   = 10
+	DefaultSendLimitPerIdentifierIP = 3
+	DefaultSendLimitPerIP           = 20
+	DefaultSendWindow               = time.Hour
 )
 
 // MinProductionSecretLength is the shortest Config.Secret that New accepts
@@ -47,10 +49,12 @@ type Config struct {
 	Store Store
 	// Cutoffs keeps the access-token cut-off of LogoutAll and
 	// DeleteAccount. Required; use store/redis when several instances
-	// share the users.
+	// share the users. When it fails, Authenticate fails open with the
+	// cut-offs this instance knows (see the package documentation).
 	Cutoffs CutoffStore
 	// Limiter limits how many codes are sent per identifier and per IP
-	// address. Default nil: no limits.
+	// address (see SendLimitPerIdentifier). Default nil: no send limits;
+	// the attempt limits of codes hold without it.
 	Limiter Limiter
 	// Sender delivers verification codes. Default nil: StartVerification
 	// and StartLogin fail with ErrVerificationUnavailable.
@@ -78,15 +82,31 @@ type Config struct {
 	RefreshGrace time.Duration
 	// CodeTTL is the lifetime of verification codes. Default 10 minutes.
 	CodeTTL time.Duration
-	// CodeMaxAttempts is the number of wrong attempts a code takes before
-	// it is refused even when right. Default 5.
+	// CodeMaxAttempts is the number of wrong attempts one requester (IP
+	// address, or IPv6 /64) may make on one code; after that the code is
+	// refused to that requester even when right, and still works for
+	// others. Default 5.
 	CodeMaxAttempts int
+	// CodeMaxTotalAttempts is the number of wrong attempts all requesters
+	// together may make on one code; after that the code is refused to
+	// everyone and a new one must be sent. It bounds brute force: a
+	// guesser wins one code with a probability of at most
+	// CodeMaxTotalAttempts in a million. Default 2 × CodeMaxAttempts; at
+	// least CodeMaxAttempts.
+	CodeMaxTotalAttempts int
 
-	// SendLimitPerIdentifier is the number of codes sent to one
-	// identifier per SendWindow. Default 5.
+	// SendLimitPerIdentifierIP is the number of codes one requester (IP
+	// address, or IPv6 /64) may have sent to one identifier per
+	// SendWindow. Default 3; it must be below SendLimitPerIdentifier, so
+	// that one requester cannot spend an identifier's ceiling.
+	SendLimitPerIdentifierIP int
+	// SendLimitPerIdentifier is the ceiling of codes sent to one
+	// identifier per SendWindow, whoever asks, against flooding a phone or
+	// a mailbox. Default 10.
 	SendLimitPerIdentifier int
-	// SendLimitPerIP is the number of codes requested from one IP address
-	// per SendWindow. Default 20.
+	// SendLimitPerIP is the number of codes requested from one requester
+	// (IP address, or IPv6 /64) per SendWindow, whatever the identifier.
+	// Default 20.
 	SendLimitPerIP int
 	// SendWindow is the window of the send limits. Default 1 hour.
 	SendWindow time.Duration
@@ -98,8 +118,9 @@ type Config struct {
 
 	// Clock tells the time. Default rendezvous.SystemClock.
 	Clock rv.Clock
-	// Logger receives security events (refresh-token reuse). Default:
-	// silent.
+	// Logger receives security events (refresh-token reuse) and failures
+	// that do not fail the call (a CutoffStore that does not answer, an
+	// OnSignup error). Default: silent.
 	Logger *slog.Logger
 }
 
@@ -112,6 +133,10 @@ type Service struct {
 	cfg     Config
 	parser  *jwt.Parser
 	codeKey []byte
+
+	stamps     stamper     // issue stamps and cut-offs, strictly increasing
+	cutoffs    cutoffCache // the cut-offs this instance set or read
+	cutoffWarn warnLimiter // rate-limits the warnings of a failing CutoffStore
 }
 
 // New validates cfg, fills in defaults and returns a Service.
@@ -159,7 +184,9 @@ func New(cfg Config) (*Service, error) {
 		def  int
 	}{
 		{"CodeMaxAttempts", &cfg.CodeMaxAttempts, DefaultCodeMaxAttempts},
+		{"CodeMaxTotalAttempts", &cfg.CodeMaxTotalAttempts, -1},
 		{"SendLimitPerIdentifier", &cfg.SendLimitPerIdentifier, DefaultSendLimitPerIdentifier},
+		{"SendLimitPerIdentifierIP", &cfg.SendLimitPerIdentifierIP, -1},
 		{"SendLimitPerIP", &cfg.SendLimitPerIP, DefaultSendLimitPerIP},
 	} {
 		switch {
@@ -168,6 +195,19 @@ func New(cfg Config) (*Service, error) {
 		case *n.v == 0:
 			*n.v = n.def
 		}
+	}
+	// The defaults that depend on other fields.
+	if cfg.CodeMaxTotalAttempts == -1 {
+		cfg.CodeMaxTotalAttempts = 2 * cfg.CodeMaxAttempts
+	}
+	if cfg.SendLimitPerIdentifierIP == -1 {
+		cfg.SendLimitPerIdentifierIP = max(min(DefaultSendLimitPerIdentifierIP, cfg.SendLimitPerIdentifier-1), 1)
+	}
+	if cfg.CodeMaxTotalAttempts < cfg.CodeMaxAttempts {
+		return nil, errors.New("auth: Config.CodeMaxTotalAttempts must be at least CodeMaxAttempts")
+	}
+	if cfg.SendLimitPerIdentifierIP >= cfg.SendLimitPerIdentifier {
+		return nil, errors.New("auth: Config.SendLimitPerIdentifierIP must be below SendLimitPerIdentifier, or one address could spend an identifier's ceiling")
 	}
 	if cfg.RefreshGrace < 0 || cfg.RefreshGrace >= cfg.RefreshTTL {
 		return nil, errors.New("auth: Config.RefreshGrace must be at least 0 and shorter than RefreshTTL")
@@ -191,6 +231,7 @@ func New(cfg Config) (*Service, error) {
 		cfg:     cfg,
 		parser:  newAccessParser(cfg.Issuer, cfg.Clock.Now),
 		codeKey: mac.Sum(nil),
+		stamps:  stamper{clock: cfg.Clock},
 	}, nil
 }
 
@@ -232,6 +273,7 @@ func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
 		CreatedAt: now,
 		UpdatedAt: now,
 	}
+	stamp := s.stamps.next()
 	token, rec := s.newRefresh(u.ID, uuid.New(), now)
 	if err := s.cfg.Store.CreateUser(ctx, u, rec); err != nil {
 		return Session{}, err
@@ -243,7 +285,7 @@ func (s *Service) SignupAnonymous(ctx context.Context) (Session, error) {
 			s.cfg.Logger.ErrorContext(ctx, "auth: OnSignup failed", "user", u.ID, "err", err)
 		}
 	}
-	return s.session(u, token, rec, now)
+	return s.session(u, token, rec, now, stamp)
 }
 
 // Refresh rotates refreshToken: the token is consumed and a new one of the
@@ -260,6 +302,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		return Session{}, err
 	}
 	now := s.now()
+	// The access token's stamp is taken before the rotation: a rotation
+	// that succeeds precedes any revocation of the family, so a LogoutAll
+	// that revoked it takes its cut-off after this stamp.
+	stamp := s.stamps.next()
 	token, next := s.newRefresh("", "", now)
 	rec, err := s.cfg.Store.RotateRefreshToken(ctx, Rotation{
 		Presented: presented,
@@ -282,7 +328,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 	if err != nil {
 		return Session{}, err
 	}
-	return s.session(u, token, rec, now)
+	return s.session(u, token, rec, now, stamp)
 }
 
 // Logout revokes the family of refreshToken: it and every token of its
@@ -298,21 +344,17 @@ func (s *Service) Logout(ctx context.Context, refreshToken string) error {
 }
 
 // LogoutAll revokes every refresh family of the user and rejects, from now
-// on, every access token issued before the call (ErrTokenRevoked).
+// on, every access token issued before the call (ErrTokenRevoked); tokens
+// issued after it returns are accepted. When the CutoffStore fails, the
+// families are revoked and the cut-off holds on this instance, and the
+// store's error is returned (see the package documentation).
 func (s *Service) LogoutAll(ctx context.Context, userID string) error {
 	if err := s.cfg.Store.RevokeUserFamilies(ctx, userID, s.now()); err != nil {
 		return err
 	}
 	// The cut-off is taken after the revocation, so an access token from a
-	// rotation that raced it is issued before the cut-off.
-	return s.setCutoff(ctx, userID)
-}
-
-func (s *Service) setCutoff(ctx context.Context, userID string) error {
-	if err := s.cfg.Cutoffs.SetCutoff(ctx, userID, s.now(), s.cfg.AccessTTL); err != nil {
-		return fmt.Errorf("auth: set the access-token cut-off: %w", err)
-	}
-	return nil
+	// rotation that raced it is stamped before the cut-off.
+	return s.cutOff(ctx, userID)
 }
 
 // StartVerification sends a one-time code to identifier (a phone number
@@ -320,9 +362,12 @@ func (s *Service) setCutoff(ctx context.Context, userID string) error {
 // user, who confirms it with ConfirmVerification. A new code replaces any
 // pending one. It fails with ErrInvalidChannel, ErrInvalidPhone,
 // ErrInvalidEmail, ErrUserNotFound, a *RateLimitError
-// (ErrSendRateLimited) when the identifier or ip has had too many codes,
-// and ErrVerificationUnavailable when no sender is configured or sending
-// failed. ip may be "" when unknown: only the identifier is limited then.
+// (ErrSendRateLimited) when ip, ip for this identifier, or the identifier
+// has had too many codes (see "Sign-in limits" in the package
+// documentation), and ErrVerificationUnavailable when no sender is
+// configured or sending failed. ip is the requester's address (IPv4 or
+// IPv6, which counts as its /64); it may be "" when unknown: only the
+// identifier's ceiling applies then.
 //
 // An identifier verified by another account is not refused here, only at
 // confirmation, so that StartVerification does not tell who is
@@ -338,7 +383,7 @@ func (s *Service) StartVerification(ctx context.Context, userID string, ch Chann
 	if _, err := s.cfg.Store.User(ctx, userID); err != nil {
 		return err
 	}
-	if err := s.allowSend(ctx, ch, id, ip); err != nil {
+	if err := s.allowSend(ctx, ch, id, requesterOf(ip)); err != nil {
 		return err
 	}
 	code, err := s.putCode(ctx, CodeKey{Purpose: PurposeVerify, Channel: ch, Identifier: id, UserID: userID})
@@ -352,15 +397,18 @@ func (s *Service) StartVerification(ctx context.Context, userID string, ch Chann
 // StartVerification and links the identifier to the user, replacing the
 // user's earlier identifier of that channel. It returns the updated user,
 // or ErrCodeInvalid (wrong code, or none pending), ErrCodeExpired,
-// ErrCodeExhausted (too many wrong attempts: request a new code), or
-// ErrIdentityTaken when another account verified the identifier.
-func (s *Service) ConfirmVerification(ctx context.Context, userID string, ch Channel, identifier, code string) (User, error) {
+// ErrCodeExhausted (too many wrong attempts from ip, or on the code from
+// everyone: request a new code), or ErrIdentityTaken when another account
+// verified the identifier. ip is the requester's address, as for
+// StartVerification: wrong attempts are counted per requester and per
+// code.
+func (s *Service) ConfirmVerification(ctx context.Context, userID string, ch Channel, identifier, code, ip string) (User, error) {
 	id, err := NormalizeIdentifier(ch, identifier)
 	if err != nil {
 		return User{}, err
 	}
 	now := s.now()
-	if err := s.checkCode(ctx, CodeKey{Purpose: PurposeVerify, Channel: ch, Identifier: id, UserID: userID}, code, now); err != nil {
+	if err := s.checkCode(ctx, CodeKey{Purpose: PurposeVerify, Channel: ch, Identifier: id, UserID: userID}, code, requesterOf(ip), now); err != nil {
 		return User{}, err
 	}
 	u, err := s.cfg.Store.LinkIdentity(ctx, userID, ch, id, now)
@@ -388,7 +436,7 @@ func (s *Service) StartLogin(ctx context.Context, ch Channel, identifier, ip str
 	if s.cfg.Sender == nil {
 		return ErrVerificationUnavailable
 	}
-	if err := s.allowSend(ctx, ch, id, ip); err != nil {
+	if err := s.allowSend(ctx, ch, id, requesterOf(ip)); err != nil {
 		return err
 	}
 	exists := true
@@ -408,14 +456,15 @@ func (s *Service) StartLogin(ctx context.Context, ch Channel, identifier, ip str
 // account that verified identifier, with a new refresh family. A wrong
 // code is ErrCodeInvalid whether or not the identifier belongs to an
 // account; ErrCodeExpired and ErrCodeExhausted are as for
-// ConfirmVerification.
-func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string) (Session, error) {
+// ConfirmVerification, and ip too: a stranger's wrong guesses lock only the
+// stranger's address out of the code.
+func (s *Service) Login(ctx context.Context, ch Channel, identifier, code, ip string) (Session, error) {
 	id, err := NormalizeIdentifier(ch, identifier)
 	if err != nil {
 		return Session{}, err
 	}
 	now := s.now()
-	if err := s.checkCode(ctx, CodeKey{Purpose: PurposeLogin, Channel: ch, Identifier: id}, code, now); err != nil {
+	if err := s.checkCode(ctx, CodeKey{Purpose: PurposeLogin, Channel: ch, Identifier: id}, code, requesterOf(ip), now); err != nil {
 		return Session{}, err
 	}
 	u, err := s.cfg.Store.UserByIdentity(ctx, ch, id)
@@ -426,6 +475,14 @@ func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string
 	if err != nil {
 		return Session{}, err
 	}
+	// Reading the user's cut-off makes this instance's stamps pass it, so
+	// the new session works even if this instance's clock runs a little
+	// behind the one that ran the LogoutAll. The stamp is taken before the
+	// family exists: a LogoutAll that revokes the family cuts it off.
+	if _, err := s.cutoff(ctx, u.ID); err != nil {
+		return Session{}, err
+	}
+	stamp := s.stamps.next()
 	token, rec := s.newRefresh(u.ID, uuid.New(), now)
 	if err := s.cfg.Store.CreateRefreshToken(ctx, rec); err != nil {
 		if errors.Is(err, ErrUserNotFound) {
@@ -433,7 +490,7 @@ func (s *Service) Login(ctx context.Context, ch Channel, identifier, code string
 		}
 		return Session{}, err
 	}
-	return s.session(u, token, rec, now)
+	return s.session(u, token, rec, now, stamp)
 }
 
 // Me returns the user, phone and email included, or ErrUserNotFound.
@@ -471,7 +528,7 @@ func (s *Service) DeleteAccount(ctx context.Context, userID string) error {
 	if err != nil && !errors.Is(err, ErrUserNotFound) {
 		return err
 	}
-	if cerr := s.setCutoff(ctx, userID); cerr != nil {
+	if cerr := s.cutOff(ctx, userID); cerr != nil {
 		return cerr
 	}
 	return err
@@ -488,11 +545,11 @@ func (s *Service) Authenticate(ctx context.Context, accessToken string) (Princip
 	if err != nil {
 		return Principal{}, err
 	}
-	cutoff, err := s.cfg.Cutoffs.Cutoff(ctx, p.UserID)
+	cutoff, err := s.cutoff(ctx, p.UserID)
 	if err != nil {
-		return Principal{}, fmt.Errorf("auth: read the access-token cut-off: %w", err)
+		return Principal{}, err
 	}
-	if !cutoff.IsZero() && p.IssuedAt.UnixMilli() < cutoff.UnixMilli() {
+	if cutoff != 0 && p.IssuedAt.UnixMicro() <= cutoff {
 		return Principal{}, ErrTokenRevoked
 	}
 	return p, nil
@@ -506,9 +563,9 @@ func (s *Service) PurgeExpired(ctx context.Context) error {
 }
 
 // session returns the Session of u with refresh token (stored as rec) and
-// a new access token issued at now.
-func (s *Service) session(u User, token string, rec RefreshToken, now time.Time) (Session, error) {
-	access, exp, err := s.issueAccess(u.ID, now)
+// a new access token issued at now with the given stamp.
+func (s *Service) session(u User, token string, rec RefreshToken, now time.Time, stamp int64) (Session, error) {
+	access, exp, err := s.issueAccess(u.ID, now, stamp)
 	if err != nil {
 		return Session{}, fmt.Errorf("auth: sign access token: %w", err)
 	}
@@ -552,31 +609,38 @@ func parseRefresh(token string) ([]byte, error) {
 	return sum[:], nil
 }
 
-// allowSend counts one code sent to identifier id and requested from ip
-// against the send limits.
-func (s *Service) allowSend(ctx context.Context, ch Channel, id, ip string) error {
+// allowSend counts one code sent to identifier id of channel ch and
+// requested by requester against the send limits, in this order: the
+// requester's own limit, the requester's limit for this identifier, and
+// the identifier's ceiling. A request refused by one limit is not counted
+// by the next, so a requester who spends its own limits does not spend the
+// identifier's ceiling.
+func (s *Service) allowSend(ctx context.Context, ch Channel, id, requester string) error {
 	if s.cfg.Limiter == nil {
 		return nil
 	}
-	var wait time.Duration
-	ok, retry, err := s.cfg.Limiter.Allow(ctx, "auth:send:"+string(ch)+":"+id, s.cfg.SendLimitPerIdentifier, s.cfg.SendWindow)
-	if err != nil {
-		return fmt.Errorf("auth: send limit: %w", err)
+	type limit struct {
+		key string
+		n   int
 	}
-	if !ok {
-		wait = retry
+	limits := []limit{
+		{"auth:send-ip:" + requester, s.cfg.SendLimitPerIP},
+		{"auth:send-id-ip:" + string(ch) + ":" + id + ":" + requester, s.cfg.SendLimitPerIdentifierIP},
+		{"auth:send:" + string(ch) + ":" + id, s.cfg.SendLimitPerIdentifier},
 	}
-	if ip != "" {
-		ok, retry, err := s.cfg.Limiter.Allow(ctx, "auth:send-ip:"+ip, s.cfg.SendLimitPerIP, s.cfg.SendWindow)
+	if requester == "" {
+		// Unknown requesters are not one requester for the per-IP limit:
+		// only the identifier is limited then.
+		limits = limits[2:]
+	}
+	for _, l := range limits {
+		ok, retry, err := s.cfg.Limiter.Allow(ctx, l.key, l.n, s.cfg.SendWindow)
 		if err != nil {
 			return fmt.Errorf("auth: send limit: %w", err)
 		}
 		if !ok {
-			wait = max(wait, retry)
+			return &RateLimitError{Err: ErrSendRateLimited, After: retry}
 		}
-	}
-	if wait > 0 {
-		return &RateLimitError{Err: ErrSendRateLimited, After: wait}
 	}
 	return nil
 }
@@ -594,8 +658,15 @@ func (s *Service) putCode(ctx context.Context, key CodeKey) (string, error) {
 	return code, err
 }
 
-func (s *Service) checkCode(ctx context.Context, key CodeKey, code string, now time.Time) error {
-	return s.cfg.Store.CheckCode(ctx, key, s.hashCode(key, strings.TrimSpace(code)), now, s.cfg.CodeMaxAttempts)
+func (s *Service) checkCode(ctx context.Context, key CodeKey, code, requester string, now time.Time) error {
+	return s.cfg.Store.CheckCode(ctx, CodeCheck{
+		Key:              key,
+		Hash:             s.hashCode(key, strings.TrimSpace(code)),
+		Now:              now,
+		Requester:        requester,
+		MaxAttempts:      s.cfg.CodeMaxAttempts,
+		MaxTotalAttempts: s.cfg.CodeMaxTotalAttempts,
+	})
 }
 
 func (s *Service) send(ctx context.Context, ch Channel, to, code string) error {

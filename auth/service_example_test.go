@@ -56,16 +56,16 @@ func ExampleService_StartLogin() {
 
 	// POST /auth/verify-phone/start, then /auth/verify-phone with the code.
 	_ = svc.StartVerification(ctx, session.User.ID, auth.ChannelPhone, "+1 415 555 0123", "203.0.113.7")
-	user, _ := svc.ConfirmVerification(ctx, session.User.ID, auth.ChannelPhone, "+14155550123", lastCode)
+	user, _ := svc.ConfirmVerification(ctx, session.User.ID, auth.ChannelPhone, "+14155550123", lastCode, "203.0.113.7")
 	fmt.Println("verified:", user.Phone)
 
 	// On a new device: request a code, then sign in with it.
 	_ = svc.StartLogin(ctx, auth.ChannelPhone, "+14155550123", "198.51.100.1")
-	again, _ := svc.Login(ctx, auth.ChannelPhone, "+14155550123", lastCode)
+	again, _ := svc.Login(ctx, auth.ChannelPhone, "+14155550123", lastCode, "198.51.100.1")
 	fmt.Println("same account:", again.User.ID == session.User.ID)
 
 	// A wrong code.
-	_, err := svc.Login(ctx, auth.ChannelPhone, "+14155550123", "not-it")
+	_, err := svc.Login(ctx, auth.ChannelPhone, "+14155550123", "not-it", "198.51.100.1")
 	fmt.Println(errors.Is(err, auth.ErrCodeInvalid))
 	// Output:
 	// verified: +14155550123

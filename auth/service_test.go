@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,6 +71,14 @@ type env struct {
 	outbox *outbox
 	store  *memory.AuthStore
 	ctx    context.Context
+	ips    atomic.Int32
+}
+
+// nextIP returns a client address no other helper call of e used, so that
+// the helpers do not run into the per-address send limits.
+func (e *env) nextIP() string {
+	n := e.ips.Add(1)
+	return fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
 }
 
 func newEnv(t *testing.T, edit ...func(*auth.Config)) *env {
@@ -108,11 +117,12 @@ func (e *env) signup(t *testing.T) auth.Session {
 // verify links identifier to userID through the code flow.
 func (e *env) verify(t *testing.T, userID string, ch auth.Channel, identifier string) auth.User {
 	t.Helper()
-	if err := e.svc.StartVerification(e.ctx, userID, ch, identifier, "203.0.113.7"); err != nil {
+	ip := e.nextIP()
+	if err := e.svc.StartVerification(e.ctx, userID, ch, identifier, ip); err != nil {
 		t.Fatalf("StartVerification: %v", err)
 	}
 	norm, _ := auth.NormalizeIdentifier(ch, identifier)
-	u, err := e.svc.ConfirmVerification(e.ctx, userID, ch, identifier, e.outbox.last(t, norm))
+	u, err := e.svc.ConfirmVerification(e.ctx, userID, ch, identifier, e.outbox.last(t, norm), ip)
 	if err != nil {
 		t.Fatalf("ConfirmVerification: %v", err)
 	}
@@ -122,10 +132,11 @@ func (e *env) verify(t *testing.T, userID string, ch auth.Channel, identifier st
 // login signs in with identifier through the code flow.
 func (e *env) login(t *testing.T, ch auth.Channel, identifier string) auth.Session {
 	t.Helper()
-	if err := e.svc.StartLogin(e.ctx, ch, identifier, "203.0.113.7"); err != nil {
+	ip := e.nextIP()
+	if err := e.svc.StartLogin(e.ctx, ch, identifier, ip); err != nil {
 		t.Fatalf("StartLogin: %v", err)
 	}
-	s, err := e.svc.Login(e.ctx, ch, identifier, e.outbox.last(t, identifier))
+	s, err := e.svc.Login(e.ctx, ch, identifier, e.outbox.last(t, identifier), ip)
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -159,17 +170,20 @@ func TestNewValidates(t *testing.T) {
 	store, cutoffs := memory.NewAuthStore(nil), memory.NewCutoffStore(nil)
 	ok := auth.Config{Store: store, Cutoffs: cutoffs, Secret: testSecret}
 	cases := map[string]func(*auth.Config){
-		"no store":                   func(c *auth.Config) { c.Store = nil },
-		"no cut-off store":           func(c *auth.Config) { c.Cutoffs = nil },
-		"short secret":               func(c *auth.Config) { c.Secret = []byte("short") },
-		"31-byte secret, production": func(c *auth.Config) { c.Production = true; c.Secret = make([]byte, 31) },
-		"LogSender in production":    func(c *auth.Config) { c.Production = true; c.Sender = auth.LogSender{} },
-		"*LogSender in production":   func(c *auth.Config) { c.Production = true; c.Sender = &auth.LogSender{} },
-		"negative AccessTTL":         func(c *auth.Config) { c.AccessTTL = -time.Minute },
-		"sub-second CodeTTL":         func(c *auth.Config) { c.CodeTTL = time.Millisecond },
-		"negative attempts":          func(c *auth.Config) { c.CodeMaxAttempts = -1 },
-		"negative grace":             func(c *auth.Config) { c.RefreshGrace = -time.Second },
-		"grace as long as the TTL":   func(c *auth.Config) { c.RefreshTTL = time.Hour; c.RefreshGrace = time.Hour },
+		"no store":                         func(c *auth.Config) { c.Store = nil },
+		"no cut-off store":                 func(c *auth.Config) { c.Cutoffs = nil },
+		"short secret":                     func(c *auth.Config) { c.Secret = []byte("short") },
+		"31-byte secret, production":       func(c *auth.Config) { c.Production = true; c.Secret = make([]byte, 31) },
+		"LogSender in production":          func(c *auth.Config) { c.Production = true; c.Sender = auth.LogSender{} },
+		"*LogSender in production":         func(c *auth.Config) { c.Production = true; c.Sender = &auth.LogSender{} },
+		"negative AccessTTL":               func(c *auth.Config) { c.AccessTTL = -time.Minute },
+		"sub-second CodeTTL":               func(c *auth.Config) { c.CodeTTL = time.Millisecond },
+		"negative attempts":                func(c *auth.Config) { c.CodeMaxAttempts = -1 },
+		"total attempts below attempts":    func(c *auth.Config) { c.CodeMaxAttempts = 5; c.CodeMaxTotalAttempts = 4 },
+		"per-IP send limit at the ceiling": func(c *auth.Config) { c.SendLimitPerIdentifier = 3; c.SendLimitPerIdentifierIP = 3 },
+		"send ceiling of one":              func(c *auth.Config) { c.SendLimitPerIdentifier = 1 },
+		"negative grace":                   func(c *auth.Config) { c.RefreshGrace = -time.Second },
+		"grace as long as the TTL":         func(c *auth.Config) { c.RefreshTTL = time.Hour; c.RefreshGrace = time.Hour },
 	}
 	for name, edit := range cases {
 		cfg := ok
@@ -248,7 +262,7 @@ func TestAccessTokenClaims(t *testing.T) {
 	if tok.Method.Alg() != "HS256" {
 		t.Errorf("alg = %s", tok.Method.Alg())
 	}
-	for _, k := range []string{"iss", "aud", "sub", "jti", "iat", "exp", "typ", "iat_ms"} {
+	for _, k := range []string{"iss", "aud", "sub", "jti", "iat", "exp", "typ", "iat_us"} {
 		if _, ok := claims[k]; !ok {
 			t.Errorf("claim %q missing from %v", k, claims)
 		}
@@ -281,7 +295,7 @@ func TestAuthenticateRejects(t *testing.T) {
 	base := func() jwt.MapClaims {
 		return jwt.MapClaims{
 			"iss": auth.DefaultIssuer, "aud": auth.AudienceAPI, "sub": s.User.ID, "jti": "x",
-			"typ": "access", "iat": now.Unix(), "iat_ms": now.UnixMilli(), "exp": now.Add(time.Hour).Unix(),
+			"typ": "access", "iat": now.Unix(), "iat_us": now.UnixMicro(), "exp": now.Add(time.Hour).Unix(),
 		}
 	}
 	with := func(k string, v any) jwt.MapClaims { c := base(); c[k] = v; return c }
@@ -324,8 +338,8 @@ func TestAuthenticateRejects(t *testing.T) {
 		"no expiry":        {sign(jwt.SigningMethodHS256, testSecret, without("exp")), auth.ErrTokenInvalid},
 		"no subject":       {sign(jwt.SigningMethodHS256, testSecret, without("sub")), auth.ErrTokenInvalid},
 		"no id":            {sign(jwt.SigningMethodHS256, testSecret, without("jti")), auth.ErrTokenInvalid},
-		"no iat_ms":        {sign(jwt.SigningMethodHS256, testSecret, without("iat_ms")), auth.ErrTokenInvalid},
-		"iat_ms disagrees": {sign(jwt.SigningMethodHS256, testSecret, with("iat_ms", now.Add(time.Hour).UnixMilli())), auth.ErrTokenInvalid},
+		"no iat_us":        {sign(jwt.SigningMethodHS256, testSecret, without("iat_us")), auth.ErrTokenInvalid},
+		"iat_us disagrees": {sign(jwt.SigningMethodHS256, testSecret, with("iat_us", now.Add(time.Hour).UnixMicro())), auth.ErrTokenInvalid},
 		"expired":          {sign(jwt.SigningMethodHS256, testSecret, with("exp", now.Add(-time.Second).Unix())), auth.ErrTokenExpired},
 	}
 	for name, tc := range cases {
@@ -562,9 +576,9 @@ func TestVerifyPhone(t *testing.T) {
 		t.Fatalf("sent %+v, want a 6-digit code to +33612345678 by phone", sent)
 	}
 	wrong := wrongCode(sent.code)
-	_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelPhone, "+33612345678", wrong)
+	_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelPhone, "+33612345678", wrong, "203.0.113.7")
 	wantErr(t, "wrong code", err, auth.ErrCodeInvalid)
-	u, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelPhone, "+33 6 12 34 56 78", " "+sent.code+" ")
+	u, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelPhone, "+33 6 12 34 56 78", " "+sent.code+" ", "203.0.113.7")
 	if err != nil {
 		t.Fatalf("ConfirmVerification: %v", err)
 	}
@@ -575,7 +589,7 @@ func TestVerifyPhone(t *testing.T) {
 		t.Errorf("Me().Phone = %q", me.Phone)
 	}
 	// Single use.
-	_, err = e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelPhone, "+33612345678", sent.code)
+	_, err = e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelPhone, "+33612345678", sent.code, "203.0.113.7")
 	wantErr(t, "the code again", err, auth.ErrCodeInvalid)
 }
 
@@ -600,7 +614,7 @@ func TestVerificationCodeErrors(t *testing.T) {
 		e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", "")
 		code := e.outbox.last(t, "a@example.com")
 		e.clock.Advance(10 * time.Minute)
-		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", code)
+		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", code, "203.0.113.7")
 		wantErr(t, "code after 10 minutes", err, auth.ErrCodeExpired)
 	})
 	t.Run("exhausted", func(t *testing.T) {
@@ -609,17 +623,17 @@ func TestVerificationCodeErrors(t *testing.T) {
 		e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", "")
 		code := e.outbox.last(t, "a@example.com")
 		for range 5 {
-			_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", wrongCode(code))
+			_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", wrongCode(code), "203.0.113.7")
 			wantErr(t, "wrong code", err, auth.ErrCodeInvalid)
 		}
-		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", code)
+		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", code, "203.0.113.7")
 		wantErr(t, "right code after 5 wrong ones", err, auth.ErrCodeExhausted)
 		if rv.KindOf(err) != rv.KindRateLimited {
 			t.Errorf("kind = %v, want rate_limited", rv.KindOf(err))
 		}
 		// A new code works.
 		e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", "")
-		if _, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", e.outbox.last(t, "a@example.com")); err != nil {
+		if _, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", e.outbox.last(t, "a@example.com"), "203.0.113.7"); err != nil {
 			t.Errorf("a new code after exhaustion: %v", err)
 		}
 	})
@@ -633,9 +647,9 @@ func TestVerificationCodeErrors(t *testing.T) {
 		if first == second {
 			t.Skip("two random codes collided")
 		}
-		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", first)
+		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", first, "203.0.113.7")
 		wantErr(t, "the older code", err, auth.ErrCodeInvalid)
-		if _, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", second); err != nil {
+		if _, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", second, "203.0.113.7"); err != nil {
 			t.Errorf("the newest code: %v", err)
 		}
 	})
@@ -644,17 +658,17 @@ func TestVerificationCodeErrors(t *testing.T) {
 		a, b := e.signup(t), e.signup(t)
 		e.svc.StartVerification(e.ctx, a.User.ID, auth.ChannelEmail, "a@example.com", "")
 		code := e.outbox.last(t, "a@example.com")
-		_, err := e.svc.ConfirmVerification(e.ctx, b.User.ID, auth.ChannelEmail, "a@example.com", code)
+		_, err := e.svc.ConfirmVerification(e.ctx, b.User.ID, auth.ChannelEmail, "a@example.com", code, "203.0.113.7")
 		wantErr(t, "another user's code", err, auth.ErrCodeInvalid)
-		_, err = e.svc.ConfirmVerification(e.ctx, a.User.ID, auth.ChannelEmail, "b@example.com", code)
+		_, err = e.svc.ConfirmVerification(e.ctx, a.User.ID, auth.ChannelEmail, "b@example.com", code, "203.0.113.7")
 		wantErr(t, "the code for another address", err, auth.ErrCodeInvalid)
-		_, err = e.svc.Login(e.ctx, auth.ChannelEmail, "a@example.com", code)
+		_, err = e.svc.Login(e.ctx, auth.ChannelEmail, "a@example.com", code, "203.0.113.7")
 		wantErr(t, "a verification code used to log in", err, auth.ErrCodeInvalid)
 	})
 	t.Run("no code pending", func(t *testing.T) {
 		e := newEnv(t)
 		s := e.signup(t)
-		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", "123456")
+		_, err := e.svc.ConfirmVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", "123456", "203.0.113.7")
 		wantErr(t, "confirm without start", err, auth.ErrCodeInvalid)
 	})
 }
@@ -668,7 +682,7 @@ func TestIdentityTakenByAnotherAccount(t *testing.T) {
 		t.Fatalf("StartVerification: %v", err)
 	}
 	// …confirming is a conflict.
-	_, err := e.svc.ConfirmVerification(e.ctx, b.User.ID, auth.ChannelPhone, "+14155550123", e.outbox.last(t, "+14155550123"))
+	_, err := e.svc.ConfirmVerification(e.ctx, b.User.ID, auth.ChannelPhone, "+14155550123", e.outbox.last(t, "+14155550123"), "203.0.113.7")
 	wantErr(t, "confirming another account's phone", err, auth.ErrIdentityTaken)
 	if rv.KindOf(err) != rv.KindConflict {
 		t.Errorf("kind = %v, want conflict", rv.KindOf(err))
@@ -711,14 +725,15 @@ func TestStartVerificationErrors(t *testing.T) {
 func TestSendRateLimits(t *testing.T) {
 	e := newEnv(t)
 	s := e.signup(t)
-	for i := range 5 {
+	// The identifier's ceiling: 10 codes an hour, whoever asks.
+	for i := range 10 {
 		if err := e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", fmt.Sprintf("198.51.100.%d", i)); err != nil {
 			t.Fatalf("send %d: %v", i+1, err)
 		}
 	}
 	e.clock.Advance(10 * time.Minute)
 	err := e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "A@example.com", "198.51.100.99")
-	wantErr(t, "sixth code to one address", err, auth.ErrSendRateLimited)
+	wantErr(t, "eleventh code to one address", err, auth.ErrSendRateLimited)
 	var ra interface{ RetryAfter() time.Duration }
 	if !errors.As(err, &ra) || ra.RetryAfter() != 50*time.Minute {
 		t.Errorf("retry after = %v, want 50m", ra)
@@ -729,12 +744,24 @@ func TestSendRateLimits(t *testing.T) {
 	// Login requests count against the same identifier, known or not.
 	err = e.svc.StartLogin(e.ctx, auth.ChannelEmail, "a@example.com", "198.51.100.98")
 	wantErr(t, "login code to the same address", err, auth.ErrSendRateLimited)
-	if n := e.outbox.count(); n != 5 {
-		t.Errorf("%d codes sent, want 5", n)
+	if n := e.outbox.count(); n != 10 {
+		t.Errorf("%d codes sent, want 10", n)
 	}
 	e.clock.Advance(time.Hour)
 	if err := e.svc.StartVerification(e.ctx, s.User.ID, auth.ChannelEmail, "a@example.com", ""); err != nil {
 		t.Errorf("after the window: %v", err)
+	}
+
+	// Per identifier and IP: 3 codes an hour.
+	for i := range 3 {
+		if err := e.svc.StartLogin(e.ctx, auth.ChannelEmail, "b@example.com", "192.0.2.1"); err != nil {
+			t.Fatalf("code %d to b from one IP: %v", i+1, err)
+		}
+	}
+	err = e.svc.StartLogin(e.ctx, auth.ChannelEmail, "b@example.com", "192.0.2.1")
+	wantErr(t, "fourth code to one address from one IP", err, auth.ErrSendRateLimited)
+	if err := e.svc.StartLogin(e.ctx, auth.ChannelEmail, "b@example.com", "192.0.2.2"); err != nil {
+		t.Errorf("the same address from another IP: %v", err)
 	}
 
 	// Per IP: 20 codes an hour, whatever the identifier, unknown ones
@@ -765,9 +792,9 @@ func TestLogin(t *testing.T) {
 		t.Fatal("no code sent to a known phone")
 	}
 	code := e.outbox.last(t, "+33612345678")
-	_, err := e.svc.Login(e.ctx, auth.ChannelPhone, "+33612345678", wrongCode(code))
+	_, err := e.svc.Login(e.ctx, auth.ChannelPhone, "+33612345678", wrongCode(code), "203.0.113.7")
 	wantErr(t, "wrong code", err, auth.ErrCodeInvalid)
-	in, err := e.svc.Login(e.ctx, auth.ChannelPhone, "+33612345678", code)
+	in, err := e.svc.Login(e.ctx, auth.ChannelPhone, "+33612345678", code, "203.0.113.7")
 	if err != nil {
 		t.Fatalf("Login: %v", err)
 	}
@@ -782,7 +809,7 @@ func TestLogin(t *testing.T) {
 	if _, err := e.svc.Refresh(e.ctx, s.RefreshToken); err != nil {
 		t.Errorf("the sign-up session after a login: %v", err)
 	}
-	_, err = e.svc.Login(e.ctx, auth.ChannelPhone, "+33612345678", code)
+	_, err = e.svc.Login(e.ctx, auth.ChannelPhone, "+33612345678", code, "203.0.113.7")
 	wantErr(t, "login code reused", err, auth.ErrCodeInvalid)
 }
 
@@ -805,7 +832,7 @@ func TestLoginDoesNotTellWhoIsRegistered(t *testing.T) {
 	for _, addr := range []string{"known@example.com", "unknown@example.com"} {
 		var got []string
 		for range 6 {
-			_, err := e.svc.Login(e.ctx, auth.ChannelEmail, addr, "000000")
+			_, err := e.svc.Login(e.ctx, auth.ChannelEmail, addr, "000000", "203.0.113.7")
 			got = append(got, rv.CodeOf(err))
 		}
 		want := "CODE_INVALID CODE_INVALID CODE_INVALID CODE_INVALID CODE_INVALID CODE_ATTEMPTS_EXCEEDED"
@@ -814,7 +841,7 @@ func TestLoginDoesNotTellWhoIsRegistered(t *testing.T) {
 		}
 	}
 	// Without a start, a code for an unknown address is just invalid.
-	_, err := e.svc.Login(e.ctx, auth.ChannelEmail, "never@example.com", "123456")
+	_, err := e.svc.Login(e.ctx, auth.ChannelEmail, "never@example.com", "123456", "203.0.113.7")
 	wantErr(t, "login without start", err, auth.ErrCodeInvalid)
 	// And expiry looks the same.
 	for _, addr := range []string{"known@example.com", "unknown@example.com"} {
@@ -822,7 +849,7 @@ func TestLoginDoesNotTellWhoIsRegistered(t *testing.T) {
 	}
 	e.clock.Advance(11 * time.Minute)
 	for _, addr := range []string{"known@example.com", "unknown@example.com"} {
-		_, err := e.svc.Login(e.ctx, auth.ChannelEmail, addr, "000000")
+		_, err := e.svc.Login(e.ctx, auth.ChannelEmail, addr, "000000", "203.0.113.7")
 		wantErr(t, addr+" after expiry", err, auth.ErrCodeExpired)
 	}
 }

@@ -73,6 +73,26 @@ type VerificationCode struct {
 	ExpiresAt time.Time
 }
 
+// CodeCheck asks a Store to check a presented verification code.
+type CodeCheck struct {
+	// Key names the pending code.
+	Key CodeKey
+	// Hash is the hash of the presented code.
+	Hash []byte
+	// Now is the time of the check.
+	Now time.Time
+	// Requester identifies who presents the code: the client's address
+	// (an IPv6 /64 prefix), at most 64 bytes. "" is one requester like any
+	// other.
+	Requester string
+	// MaxAttempts is the number of wrong attempts one requester may make
+	// on one code.
+	MaxAttempts int
+	// MaxTotalAttempts is the number of wrong attempts all requesters
+	// together may make on one code.
+	MaxTotalAttempts int
+}
+
 // Store keeps users, their verified identities, refresh-token families and
 // verification codes: the durable state of package auth. Every method is
 // atomic: the checks it documents and the change it makes happen as one
@@ -142,21 +162,23 @@ type Store interface {
 	RevokeUserFamilies(ctx context.Context, userID string, now time.Time) error
 
 	// PutCode stores c as the pending code of c.Key with no failed
-	// attempts, replacing any earlier code of that key, which can no
-	// longer be used.
+	// attempts (from any requester), replacing any earlier code of that
+	// key, which can no longer be used.
 	PutCode(ctx context.Context, c VerificationCode) error
-	// CheckCode checks hash against the pending code of key:
+	// CheckCode checks c.Hash against the pending code of c.Key:
 	//
 	//   - no pending code: ErrCodeInvalid;
-	//   - now is not before its ExpiresAt: ErrCodeExpired;
-	//   - maxAttempts wrong attempts already made: ErrCodeExhausted;
-	//   - hash differs (compared in constant time): one more wrong attempt
-	//     is counted, ErrCodeInvalid;
-	//   - hash matches: the code is deleted (single use), nil.
+	//   - c.Now is not before its ExpiresAt: ErrCodeExpired;
+	//   - c.MaxTotalAttempts wrong attempts already made on the code, or
+	//     c.MaxAttempts by c.Requester: ErrCodeExhausted;
+	//   - the hash differs (compared in constant time): one more wrong
+	//     attempt is counted for c.Requester and for the code,
+	//     ErrCodeInvalid;
+	//   - the hash matches: the code is deleted (single use), nil.
 	//
 	// Of concurrent checks of the right code exactly one succeeds, and
-	// concurrent wrong attempts never count past maxAttempts.
-	CheckCode(ctx context.Context, key CodeKey, hash []byte, now time.Time, maxAttempts int) error
+	// concurrent wrong attempts never count past either limit.
+	CheckCode(ctx context.Context, c CodeCheck) error
 
 	// DeleteExpired deletes the refresh tokens and verification codes whose
 	// ExpiresAt is not after now, and the families left with no token.

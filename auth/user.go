@@ -1,11 +1,12 @@
 package auth
 
 import (
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/rendezvous-go/rendezvous/internal/textrule"
 )
 
 // Channel is how a verification code reaches its owner: by SMS to a phone
@@ -22,7 +23,8 @@ const (
 func (c Channel) Valid() bool { return c == ChannelPhone || c == ChannelEmail }
 
 // The limits of profile fields, enforced by Service.UpdateProfile. Lengths
-// are counted in characters (Unicode code points).
+// are counted in characters (Unicode code points), but PhotoURLMaxLength in
+// bytes (photo URLs are ASCII).
 const (
 	DisplayNameMaxLength = 32
 	BioMaxLength         = 500
@@ -109,16 +111,23 @@ func (u User) Identifier(ch Channel) string {
 // returns the patch as it is stored: text trimmed, lists copied. The first
 // field that breaks a rule yields an ErrInvalidProfile whose message names
 // it.
+//
+// DisplayName and each of Interests follow the display-name rule that room
+// display names follow too: valid UTF-8, trimmed of Unicode white space,
+// 1 to DisplayNameMaxLength (InterestMaxLength) characters, no control,
+// line or paragraph separator, format, private-use, unassigned or
+// invisible filler character (such as U+3164 or U+2800), zero-width
+// joiners only inside emoji and script sequences, and at least one
+// visible character. Each of PhotoURLs is an absolute https URL of at
+// most PhotoURLMaxLength bytes of printable ASCII, with a DNS host name
+// (no IP address, no localhost, no single-label host), no user name or
+// password and no port.
 func (p ProfilePatch) Normalize() (ProfilePatch, error) {
 	var out ProfilePatch
 	if p.DisplayName != nil {
-		name := strings.TrimSpace(*p.DisplayName)
-		n := utf8.RuneCountInString(name)
-		switch {
-		case !utf8.ValidString(name) || hasControl(name, false):
-			return out, ErrInvalidProfile.WithMessage("displayName must not contain control characters")
-		case n < 1 || n > DisplayNameMaxLength:
-			return out, ErrInvalidProfile.WithMessage("displayName must be 1 to %d characters", DisplayNameMaxLength)
+		name, err := displayNameRule.Check(*p.DisplayName)
+		if err != nil {
+			return out, ErrInvalidProfile.WithMessage("displayName %v", err)
 		}
 		out.DisplayName = &name
 	}
@@ -156,17 +165,13 @@ func (p ProfilePatch) Normalize() (ProfilePatch, error) {
 		list := make([]string, 0, len(in))
 		seen := make(map[string]bool, len(in))
 		for i, s := range in {
-			s = strings.TrimSpace(s)
-			n := utf8.RuneCountInString(s)
-			switch {
-			case !utf8.ValidString(s) || hasControl(s, false):
-				return out, ErrInvalidProfile.WithMessage("interests[%d] must not contain control characters", i)
-			case n < 1 || n > InterestMaxLength:
-				return out, ErrInvalidProfile.WithMessage("interests[%d] must be 1 to %d characters", i, InterestMaxLength)
+			s, err := interestRule.Check(s)
+			if err != nil {
+				return out, ErrInvalidProfile.WithMessage("interests[%d] %v", i, err)
 			}
 			key := strings.ToLower(s)
 			if seen[key] {
-				return out, ErrInvalidProfile.WithMessage("interests[%d] repeats %q; interests must be distinct", i, s)
+				return out, ErrInvalidProfile.WithMessage("interests[%d] repeats %s; interests must be distinct", i, textrule.Quote(s))
 			}
 			seen[key] = true
 			list = append(list, s)
@@ -180,8 +185,8 @@ func (p ProfilePatch) Normalize() (ProfilePatch, error) {
 		}
 		list := make([]string, 0, len(in))
 		for i, s := range in {
-			if !validPhotoURL(s) {
-				return out, ErrInvalidProfile.WithMessage("photoUrls[%d] must be an absolute https URL of at most %d characters", i, PhotoURLMaxLength)
+			if err := textrule.CheckHTTPSURL(s, PhotoURLMaxLength); err != nil {
+				return out, ErrInvalidProfile.WithMessage("photoUrls[%d] %v", i, err)
 			}
 			list = append(list, s)
 		}
@@ -228,13 +233,10 @@ func hasControl(s string, multiline bool) bool {
 	return false
 }
 
-func validPhotoURL(s string) bool {
-	if s == "" || len(s) > PhotoURLMaxLength || strings.TrimSpace(s) != s || hasControl(s, false) {
-		return false
-	}
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme == "https" && u.Host != "" && u.Hostname() != "" && u.User == nil && u.Opaque == ""
-}
+var (
+	displayNameRule = textrule.DisplayName{Min: 1, Max: DisplayNameMaxLength}
+	interestRule    = textrule.DisplayName{Min: 1, Max: InterestMaxLength}
+)
 
 func nonNil(s []string) []string {
 	if s == nil {

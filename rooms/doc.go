@@ -17,6 +17,9 @@
 //   - when the host leaves, the longest-present member becomes host (or the
 //     room closes, with Config.CloseOnHostLeave);
 //   - every key of a room shares the room's TTL, refreshed by each write;
-//   - display names are trimmed, counted in characters, and may not hold
-//     control characters.
+//   - display names follow the one display-name rule of the module (also
+//     that of profiles): trimmed, counted in characters, valid UTF-8, no
+//     control, invisible, private-use or unassigned characters, joiners
+//     only inside emoji and script sequences, at least one visible
+//     character.
 package rooms

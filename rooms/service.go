@@ -9,10 +9,9 @@ import (
 	"math/big"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/textrule"
 	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
@@ -104,7 +103,10 @@ type Config struct {
 	// TTL is how long a room lives after its last activity. Default 4h.
 	TTL time.Duration
 	// DisplayNameMin and DisplayNameMax bound display names, counted in
-	// characters after trimming. Defaults 1 and 32.
+	// characters (code points) after trimming. Defaults 1 and 32. The rest
+	// of the rule (no control, invisible or unassigned characters, at
+	// least one visible one) is package textrule's, shared with the
+	// profiles of package auth.
 	DisplayNameMin, DisplayNameMax int
 	// CloseOnHostLeave closes the room (room:closed reason HOST_LEFT) when
 	// the host leaves, instead of promoting the longest-present member.
@@ -456,21 +458,12 @@ func (s *Service) ticket(code, userID string) (Ticket, error) {
 	return Ticket{RoomCode: code, Token: tok, UserID: userID}, nil
 }
 
-// displayName trims name and checks its length in characters and that it
-// holds no control or invisible formatting characters.
+// displayName trims name and checks it against the display-name rule of
+// package textrule, with the configured length bounds.
 func (s *Service) displayName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if !utf8.ValidString(name) {
-		return "", ErrInvalidDisplayName.WithMessage("displayName must be valid UTF-8")
-	}
-	n := utf8.RuneCountInString(name)
-	if n < s.cfg.DisplayNameMin || n > s.cfg.DisplayNameMax {
-		return "", ErrInvalidDisplayName.WithMessage("displayName must be %d to %d characters long", s.cfg.DisplayNameMin, s.cfg.DisplayNameMax)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) && r != '\u200d' {
-			return "", ErrInvalidDisplayName.WithMessage("displayName must not contain control characters")
-		}
+	name, err := textrule.DisplayName{Min: s.cfg.DisplayNameMin, Max: s.cfg.DisplayNameMax}.Check(name)
+	if err != nil {
+		return "", ErrInvalidDisplayName.WithMessage("displayName %v", err)
 	}
 	return name, nil
 }

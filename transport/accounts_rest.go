@@ -201,7 +201,7 @@ func (t *Transport) verify(ch auth.Channel) userHandler {
 			writeJSON(w, http.StatusAccepted, map[string]string{"status": "code_sent"})
 			return nil
 		}
-		u, err := t.cfg.Accounts.ConfirmVerification(r.Context(), p.UserID, ch, id, *code)
+		u, err := t.cfg.Accounts.ConfirmVerification(r.Context(), p.UserID, ch, id, *code, t.clientIP(r))
 		if err != nil {
 			return err
 		}
@@ -279,7 +279,7 @@ func (t *Transport) login(w http.ResponseWriter, r *http.Request) error {
 	if code == nil {
 		return errIdentifierRequired.WithMessage(`the body needs "code"`)
 	}
-	s, err := t.cfg.Accounts.Login(r.Context(), ch, id, *code)
+	s, err := t.cfg.Accounts.Login(r.Context(), ch, id, *code, t.clientIP(r))
 	if err != nil {
 		return err
 	}

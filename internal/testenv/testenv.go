@@ -4,18 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/moby/moby/client"
 	goredis "github.com/redis/go-redis/v9"
-	"github.com/testcontainers/testcontainers-go"
-	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
-	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
 )
 
 // The environment variables that configure the test servers.
@@ -31,18 +25,6 @@ const (
 	EnvDatabaseURL = "RENDEZVOUS_TEST_DATABASE_URL"
 )
 
-// Container images started when no URL is configured.
-const (
-	redisImage    = "redis:7-alpine"
-	postgresImage = "postgres:17-alpine"
-)
-
-// Timeouts of the Docker probe and of a container start.
-const (
-	dockerProbeTimeout = 2 * time.Second
-	containerTimeout   = 2 * time.Minute
-)
-
 // RequireIntegration reports whether tests must fail, rather than skip,
 // when a server they need is unavailable: EnvRequireIntegration is "1" or
 // "true".
@@ -54,35 +36,37 @@ func RequireIntegration() bool {
 	return false
 }
 
-// RedisURL returns the URL of a Redis server for tests: EnvRedisURL, else
-// a container started once per test binary. Without either it skips t, or
-// fails it when RequireIntegration is true.
+// RedisURL returns the URL of the Redis server for tests, EnvRedisURL.
+// When it is unset it skips t, or fails it when RequireIntegration is true.
 func RedisURL(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv(EnvRedisURL); u != "" {
-		return u
-	}
-	u, err := redisContainer()
-	if err != nil {
-		unavailable(t, "Redis", EnvRedisURL, err)
-	}
-	return u
+	return serverURL(t, "Redis", EnvRedisURL)
 }
 
-// PostgresURL returns the URL of a Postgres database for tests:
-// EnvDatabaseURL, else a container started once per test binary. Without
-// either it skips t, or fails it when RequireIntegration is true.
+// PostgresURL returns the URL of the Postgres database for tests,
+// EnvDatabaseURL. When it is unset it skips t, or fails it when
+// RequireIntegration is true.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	if u := os.Getenv(EnvDatabaseURL); u != "" {
+	return serverURL(t, "Postgres", EnvDatabaseURL)
+}
+
+// serverURL returns the value of env, or skips or fails t when it is
+// unset.
+func serverURL(t testing.TB, server, env string) string {
+	t.Helper()
+	if u := strings.TrimSpace(os.Getenv(env)); u != "" {
 		return u
 	}
-	u, err := postgresContainer()
-	if err != nil {
-		unavailable(t, "Postgres", EnvDatabaseURL, err)
+	if RequireIntegration() {
+		t.Fatalf("testenv: %s is required (%s is set) but %s is unset; %s", server, EnvRequireIntegration, env, howToGetServers)
 	}
-	return u
+	t.Skipf("testenv: skipping, %s is unset; %s", env, howToGetServers)
+	return ""
 }
+
+// howToGetServers ends the skip and failure messages.
+const howToGetServers = "set it, or run make test, which starts the missing servers with ./testservers when a Docker engine answers"
 
 // Redis connects to the Redis server of RedisURL and returns a client and
 // a key prefix unique to this test, "rvtest:<random hex>:". When the test
@@ -146,85 +130,3 @@ func randomHex(n int) string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-// unavailable skips t, or fails it when integration tests are required.
-func unavailable(t testing.TB, server, env string, err error) {
-	t.Helper()
-	if RequireIntegration() {
-		t.Fatalf("testenv: %s is required (%s is set) but unavailable: %v; set %s or start a Docker engine",
-			server, EnvRequireIntegration, err, env)
-	}
-	t.Skipf("testenv: skipping, %s is unavailable: %v; set %s or start a Docker engine", server, err, env)
-}
-
-// The containers, started at most once per test binary.
-var (
-	redisContainer = sync.OnceValues(func() (string, error) {
-		return startContainer(func(ctx context.Context) (string, error) {
-			c, err := tcredis.Run(ctx, redisImage)
-			if err != nil {
-				return "", err
-			}
-			return c.ConnectionString(ctx)
-		})
-	})
-	postgresContainer = sync.OnceValues(func() (string, error) {
-		return startContainer(func(ctx context.Context) (string, error) {
-			c, err := tcpostgres.Run(ctx, postgresImage,
-				tcpostgres.WithDatabase("rendezvous_test"),
-				tcpostgres.WithUsername("rendezvous"),
-				tcpostgres.WithPassword("rendezvous"),
-				tcpostgres.BasicWaitStrategies(),
-			)
-			if err != nil {
-				return "", err
-			}
-			return c.ConnectionString(ctx, "sslmode=disable")
-		})
-	})
-)
-
-// startContainer runs start when a Docker engine answers.
-func startContainer(start func(ctx context.Context) (string, error)) (string, error) {
-	if err := dockerAvailable(); err != nil {
-		return "", err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), containerTimeout)
-	defer cancel()
-	u, err := start(ctx)
-	if err != nil {
-		return "", fmt.Errorf("start a container: %w", err)
-	}
-	return u, nil
-}
-
-// dockerAvailable reports, within dockerProbeTimeout, whether a Docker
-// engine answers, and remembers the answer.
-var dockerAvailable = sync.OnceValue(func() (err error) {
-	defer func() {
-		// Some testcontainers versions panic when no engine is found.
-		if r := recover(); r != nil {
-			err = fmt.Errorf("no Docker engine: %v", r)
-		}
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), dockerProbeTimeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		cli, err := testcontainers.NewDockerClientWithOpts(ctx)
-		if err == nil {
-			_, err = cli.Ping(ctx, client.PingOptions{})
-			_ = cli.Close()
-		}
-		done <- err
-	}()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
-	if err != nil {
-		return fmt.Errorf("no Docker engine answers: %w", err)
-	}
-	return nil
-})

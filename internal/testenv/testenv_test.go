@@ -49,36 +49,64 @@ func TestRedisIsolatesAndCleansUp(t *testing.T) {
 	}
 }
 
-// TestMissingServer runs TestHelperMissingServer in a child process that
-// has neither a Redis URL nor a Docker engine, and checks that it skips,
-// or fails when integration tests are required.
+// TestMissingServer runs TestHelperMissingServer in a child process whose
+// environment has no server URL, for each server and for a program that
+// is not installed, and checks that it skips, or fails when integration
+// tests are required.
 func TestMissingServer(t *testing.T) {
-	if os.Getenv("TESTENV_HELPER") == "1" {
+	if os.Getenv("TESTENV_HELPER") != "" {
 		t.Skip("helper process")
 	}
-	for _, require := range []string{"", "1"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMissingServer$", "-test.v")
-		cmd.Env = append(withoutEnv(testenv.EnvRedisURL, testenv.EnvDatabaseURL, testenv.EnvRequireIntegration, "DOCKER_HOST"),
-			"TESTENV_HELPER=1",
-			"DOCKER_HOST=unix:///nonexistent/docker.sock",
-			testenv.EnvRequireIntegration+"="+require,
-		)
-		out, err := cmd.CombinedOutput()
-		switch {
-		case require == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: TestHelperMissingServer")):
-			t.Errorf("without %s: err %v, output:\n%s\nwant a skip", testenv.EnvRequireIntegration, err, out)
-		case require == "1" && (err == nil || !strings.Contains(string(out), "--- FAIL: TestHelperMissingServer")):
-			t.Errorf("with %s=1: err %v, output:\n%s\nwant a failure", testenv.EnvRequireIntegration, err, out)
+	for _, server := range []string{"redis", "postgres", "program"} {
+		for _, require := range []string{"", "1"} {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestHelperMissingServer$", "-test.v")
+			cmd.Env = append(withoutEnv(testenv.EnvRedisURL, testenv.EnvDatabaseURL, testenv.EnvRequireIntegration),
+				"TESTENV_HELPER="+server,
+				testenv.EnvRequireIntegration+"="+require,
+			)
+			out, err := cmd.CombinedOutput()
+			switch {
+			case require == "" && (err != nil || !strings.Contains(string(out), "--- SKIP: TestHelperMissingServer")):
+				t.Errorf("%s without %s: err %v, output:\n%s\nwant a skip", server, testenv.EnvRequireIntegration, err, out)
+			case require == "1" && (err == nil || !strings.Contains(string(out), "--- FAIL: TestHelperMissingServer")):
+				t.Errorf("%s with %s=1: err %v, output:\n%s\nwant a failure", server, testenv.EnvRequireIntegration, err, out)
+			}
 		}
 	}
 }
 
 func TestHelperMissingServer(t *testing.T) {
-	if os.Getenv("TESTENV_HELPER") != "1" {
+	switch os.Getenv("TESTENV_HELPER") {
+	case "redis":
+		testenv.RedisURL(t)
+	case "postgres":
+		testenv.PostgresURL(t)
+	case "program":
+		testenv.LookPath(t, "rendezvous-no-such-program")
+	default:
 		t.Skip("run by TestMissingServer")
 	}
-	testenv.RedisURL(t)
-	t.Error("RedisURL returned without a server")
+	t.Error("returned without a server")
+}
+
+func TestLookPathFindsAProgram(t *testing.T) {
+	p := testenv.LookPath(t, "sh")
+	if out, err := exec.Command(p, "-c", "echo found").Output(); err != nil || strings.TrimSpace(string(out)) != "found" {
+		t.Errorf("LookPath(sh) = %q, which does not run: %q, %v", p, out, err)
+	}
+}
+
+// TestServerURLFromEnv checks that the URLs come from the environment as
+// they are.
+func TestServerURLFromEnv(t *testing.T) {
+	t.Setenv(testenv.EnvRedisURL, "redis://example.invalid:6379/3")
+	t.Setenv(testenv.EnvDatabaseURL, "postgres://u@example.invalid/db?sslmode=disable")
+	if got := testenv.RedisURL(t); got != "redis://example.invalid:6379/3" {
+		t.Errorf("RedisURL = %q", got)
+	}
+	if got := testenv.PostgresURL(t); got != "postgres://u@example.invalid/db?sslmode=disable" {
+		t.Errorf("PostgresURL = %q", got)
+	}
 }
 
 func withoutEnv(names ...string) []string {

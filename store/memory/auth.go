@@ -62,10 +62,11 @@ type authToken struct {
 }
 
 type authCode struct {
-	hash      []byte
-	createdAt time.Time
-	expiresAt time.Time
-	attempts  int
+	hash        []byte
+	createdAt   time.Time
+	expiresAt   time.Time
+	attempts    int            // wrong attempts in all
+	byRequester map[string]int // wrong attempts per requester
 }
 
 // NewAuthStore returns an empty AuthStore that sweeps long-expired entries
@@ -309,22 +310,26 @@ func (s *AuthStore) PutCode(_ context.Context, c auth.VerificationCode) error {
 }
 
 // CheckCode implements auth.Store.
-func (s *AuthStore) CheckCode(_ context.Context, key auth.CodeKey, hash []byte, now time.Time, maxAttempts int) error {
+func (s *AuthStore) CheckCode(_ context.Context, chk auth.CodeCheck) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.codes[key]
+	c := s.codes[chk.Key]
 	switch {
 	case c == nil:
 		return auth.ErrCodeInvalid
-	case !now.Before(c.expiresAt):
+	case !chk.Now.Before(c.expiresAt):
 		return auth.ErrCodeExpired
-	case c.attempts >= maxAttempts:
+	case c.attempts >= chk.MaxTotalAttempts || c.byRequester[chk.Requester] >= chk.MaxAttempts:
 		return auth.ErrCodeExhausted
-	case subtle.ConstantTimeCompare(c.hash, hash) != 1:
+	case subtle.ConstantTimeCompare(c.hash, chk.Hash) != 1:
 		c.attempts++
+		if c.byRequester == nil {
+			c.byRequester = make(map[string]int)
+		}
+		c.byRequester[chk.Requester]++
 		return auth.ErrCodeInvalid
 	}
-	delete(s.codes, key)
+	delete(s.codes, chk.Key)
 	return nil
 }
 

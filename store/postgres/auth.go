@@ -355,7 +355,7 @@ func (s *AuthStore) PutCode(ctx context.Context, c auth.VerificationCode) error 
 			(purpose, channel, identifier, user_id, code_hash, attempts, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, 0, $6, $7)
 		ON CONFLICT (purpose, channel, identifier, user_id) DO UPDATE SET
-			code_hash = EXCLUDED.code_hash, attempts = 0,
+			code_hash = EXCLUDED.code_hash, attempts = 0, requester_attempts = '{}',
 			created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
 		string(c.Key.Purpose), string(c.Key.Channel), c.Key.Identifier, c.Key.UserID, c.Hash, c.CreatedAt, c.ExpiresAt)
 	if err != nil {
@@ -365,33 +365,41 @@ func (s *AuthStore) PutCode(ctx context.Context, c auth.VerificationCode) error 
 }
 
 // CheckCode implements auth.Store in one transaction that locks the code.
-func (s *AuthStore) CheckCode(ctx context.Context, key auth.CodeKey, hash []byte, now time.Time, maxAttempts int) error {
+// The per-requester counts live in the code's requester_attempts (jsonb),
+// which holds at most MaxTotalAttempts keys since every key counts at
+// least one wrong attempt.
+func (s *AuthStore) CheckCode(ctx context.Context, c auth.CodeCheck) error {
 	var result error
+	key := c.Key
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var (
 			stored    []byte
 			attempts  int
+			mine      int
 			expiresAt time.Time
 		)
 		args := []any{string(key.Purpose), string(key.Channel), key.Identifier, key.UserID}
 		const where = ` WHERE purpose = $1 AND channel = $2 AND identifier = $3 AND user_id = $4`
-		err := tx.QueryRow(ctx, `SELECT code_hash, attempts, expires_at FROM verification_codes`+where+` FOR UPDATE`, args...).
-			Scan(&stored, &attempts, &expiresAt)
+		err := tx.QueryRow(ctx, `SELECT code_hash, attempts, coalesce((requester_attempts ->> $5::text)::integer, 0), expires_at
+			FROM verification_codes`+where+` FOR UPDATE`, append(args, c.Requester)...).
+			Scan(&stored, &attempts, &mine, &expiresAt)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			result = auth.ErrCodeInvalid
 			return nil
 		case err != nil:
 			return err
-		case !now.Before(expiresAt):
+		case !c.Now.Before(expiresAt):
 			result = auth.ErrCodeExpired
 			return nil
-		case attempts >= maxAttempts:
+		case attempts >= c.MaxTotalAttempts || mine >= c.MaxAttempts:
 			result = auth.ErrCodeExhausted
 			return nil
-		case subtle.ConstantTimeCompare(stored, hash) != 1:
+		case subtle.ConstantTimeCompare(stored, c.Hash) != 1:
 			result = auth.ErrCodeInvalid
-			_, err = tx.Exec(ctx, `UPDATE verification_codes SET attempts = attempts + 1`+where, args...)
+			_, err = tx.Exec(ctx, `UPDATE verification_codes SET attempts = attempts + 1,
+				requester_attempts = jsonb_set(requester_attempts, ARRAY[$5::text], to_jsonb($6::integer))`+where,
+				append(args, c.Requester, mine+1)...)
 			return err
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM verification_codes`+where, args...)

@@ -56,4 +56,5 @@ func ExampleMigrations() {
 	// 001_auth
 	// 002_billing
 	// 003_scheduler
+	// 004_code_attempts
 }

@@ -47,7 +47,7 @@ func TestServiceOnPostgres(t *testing.T) {
 	if err := svc.StartVerification(ctx, s.User.ID, auth.ChannelEmail, "Ada@Example.com", "203.0.113.7"); err != nil {
 		t.Fatalf("StartVerification: %v", err)
 	}
-	u, err := svc.ConfirmVerification(ctx, s.User.ID, auth.ChannelEmail, "ada@example.com", sent["ada@example.com"])
+	u, err := svc.ConfirmVerification(ctx, s.User.ID, auth.ChannelEmail, "ada@example.com", sent["ada@example.com"], "203.0.113.7")
 	if err != nil || u.Email != "ada@example.com" {
 		t.Fatalf("ConfirmVerification = %+v, %v", u, err)
 	}
@@ -59,7 +59,7 @@ func TestServiceOnPostgres(t *testing.T) {
 	if err := svc.StartLogin(ctx, auth.ChannelEmail, "ada@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
-	device, err := svc.Login(ctx, auth.ChannelEmail, "ada@example.com", sent["ada@example.com"])
+	device, err := svc.Login(ctx, auth.ChannelEmail, "ada@example.com", sent["ada@example.com"], "")
 	if err != nil || device.User.ID != s.User.ID || device.User.DisplayName != "Ada" {
 		t.Fatalf("Login = %+v, %v", device.User, err)
 	}

@@ -146,8 +146,25 @@ func (a *authT) putCode(key auth.CodeKey) []byte {
 	return hash
 }
 
+// The attempt limits the cases check codes with: wrong attempts per
+// requester and in all, per code.
+const (
+	maxAttempts      = 5
+	maxTotalAttempts = 10
+)
+
+// check checks hash against key's code at the base time plus d, from the
+// requester "192.0.2.1".
 func (a *authT) check(key auth.CodeKey, hash []byte, d time.Duration) error {
-	return a.s.CheckCode(a.ctx, key, hash, a.at(d), 5)
+	return a.checkFrom("192.0.2.1", key, hash, d)
+}
+
+// checkFrom is check from requester.
+func (a *authT) checkFrom(requester string, key auth.CodeKey, hash []byte, d time.Duration) error {
+	return a.s.CheckCode(a.ctx, auth.CodeCheck{
+		Key: key, Hash: hash, Now: a.at(d), Requester: requester,
+		MaxAttempts: maxAttempts, MaxTotalAttempts: maxTotalAttempts,
+	})
 }
 
 func sameUser(got, want auth.User) bool {
@@ -552,6 +569,58 @@ var authCases = []struct {
 		}
 	}},
 
+	{"CodeAttemptsAreCountedPerRequester", func(a *authT) {
+		key := auth.CodeKey{Purpose: auth.PurposeLogin, Channel: auth.ChannelEmail, Identifier: "victim@example.com"}
+		hash := a.putCode(key)
+		for i := range maxAttempts {
+			a.wantErr(fmt.Sprintf("stranger's wrong attempt %d", i+1), a.checkFrom("203.0.113.66", key, randomBytes(), time.Second), auth.ErrCodeInvalid)
+		}
+		a.wantErr("the right code from the stranger", a.checkFrom("203.0.113.66", key, hash, time.Second), auth.ErrCodeExhausted)
+		// The empty requester is one requester like any other.
+		a.wantErr("a wrong attempt from an unknown address", a.checkFrom("", key, randomBytes(), time.Second), auth.ErrCodeInvalid)
+		if err := a.checkFrom("198.51.100.20", key, hash, time.Second); err != nil {
+			a.Errorf("the right code from another requester: %v", err)
+		}
+	}},
+
+	{"CodeTotalAttemptsAreLimited", func(a *authT) {
+		key := auth.CodeKey{Purpose: auth.PurposeVerify, Channel: auth.ChannelPhone, Identifier: "+33612345678", UserID: uuid()}
+		hash := a.putCode(key)
+		for i := range maxTotalAttempts {
+			requester := fmt.Sprintf("192.0.2.%d", 10+i%3)
+			a.wantErr(fmt.Sprintf("wrong attempt %d", i+1), a.checkFrom(requester, key, randomBytes(), time.Second), auth.ErrCodeInvalid)
+		}
+		a.wantErr("the right code from a fresh requester after the ceiling", a.checkFrom("198.51.100.20", key, hash, time.Second), auth.ErrCodeExhausted)
+		// A new code starts over, for every requester.
+		hash = a.putCode(key)
+		a.wantErr("a wrong attempt on a new code", a.checkFrom("192.0.2.10", key, randomBytes(), time.Second), auth.ErrCodeInvalid)
+		if err := a.checkFrom("192.0.2.11", key, hash, time.Second); err != nil {
+			a.Errorf("the new code: %v", err)
+		}
+	}},
+
+	{"ConcurrentCodeChecksFromManyRequesters", func(a *authT) {
+		key := auth.CodeKey{Purpose: auth.PurposeLogin, Channel: auth.ChannelEmail, Identifier: "many@example.com"}
+		hash := a.putCode(key)
+		const callers = 30
+		var mu sync.Mutex
+		counts := map[string]int{}
+		var wg sync.WaitGroup
+		for i := range callers {
+			wg.Go(func() {
+				err := a.checkFrom(fmt.Sprintf("192.0.2.%d", i%4), key, randomBytes(), time.Second)
+				mu.Lock()
+				counts[errName(err)]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if counts["CODE_INVALID"] != maxTotalAttempts || counts["CODE_ATTEMPTS_EXCEEDED"] != callers-maxTotalAttempts {
+			a.Errorf("outcomes of %d concurrent wrong attempts from 4 requesters: %v, want %d CODE_INVALID", callers, counts, maxTotalAttempts)
+		}
+		a.wantErr("the right code after the concurrent attempts", a.checkFrom("198.51.100.20", key, hash, time.Second), auth.ErrCodeExhausted)
+	}},
+
 	{"CodeExpires", func(a *authT) {
 		key := auth.CodeKey{Purpose: auth.PurposeLogin, Channel: auth.ChannelEmail, Identifier: "a@example.com"}
 		hash := a.putCode(key)
@@ -607,7 +676,7 @@ var authCases = []struct {
 		wg.Wait()
 		want := map[string]int{
 			"right:ok": 1, "right:CODE_INVALID": callers - 1,
-			"wrong:CODE_INVALID": 5, "wrong:CODE_ATTEMPTS_EXCEEDED": callers - 5,
+			"wrong:CODE_INVALID": maxAttempts, "wrong:CODE_ATTEMPTS_EXCEEDED": callers - maxAttempts,
 		}
 		for k, n := range want {
 			if counts[k] != n {

@@ -1,0 +1,1 @@
+ALTER TABLE verification_codes DROP COLUMN IF EXISTS requester_attempts;
