@@ -14,5 +14,10 @@
 //     that reaches clients unchanged;
 //   - Event and Notifier, through which features publish real-time events
 //     without knowing which process holds the receiving sockets;
-//   - Clock, so that timers and expiry can be tested without sleeping.
+//   - Clock, so that timers and expiry can be tested without sleeping;
+//   - Scheduler, the one durable timer of the module: jobs (a session's
+//     end, a choice window's auto-pass, room and ban expiry) kept in a
+//     JobStore shared by every instance, claimed under a lease with a
+//     fencing token, run at least once within 200 ms of their due time,
+//     and retried with a backoff when their handler fails.
 package rendezvous

@@ -55,5 +55,6 @@ func ExampleMigrations() {
 	// Output:
 	// 001_auth
 	// 002_billing
+	// 003_scheduler
 	// 004_code_attempts
 }
