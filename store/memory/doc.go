@@ -19,6 +19,8 @@
 //     access-token cut-off of logout-all).
 //   - WalletStore implements billing.Store: balances, the ledger and the
 //     idempotency of purchases, debits, refunds and bonuses.
+//   - JobStore implements rendezvous.JobStore, the durable scheduler's
+//     store, for one process.
 //
 // Everything is lost when the process exits, and nothing is shared between
 // processes: a deployment with several instances uses store/redis instead.
