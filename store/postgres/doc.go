@@ -42,6 +42,10 @@
 // A balance change and its ledger row are written by one statement, so the
 // two never disagree, and the CHECK makes a negative balance unreachable.
 //
+// Migration 003_scheduler creates rendezvous_jobs, the durable scheduler's
+// jobs (key, kind, due_at, payload, attempt, claim_token, lease_until),
+// claimed with FOR UPDATE SKIP LOCKED.
+//
 // Migration 004_code_attempts adds verification_codes.requester_attempts
 // (jsonb: wrong attempts per requester), so one requester's wrong guesses
 // lock out only that requester.

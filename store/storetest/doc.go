@@ -15,6 +15,9 @@
 //   - RunWallet checks a billing.Store: balance and ledger agree, no
 //     negative balance, idempotent purchases, debits, refunds and bonuses,
 //     under concurrent calls.
+//   - RunScheduler checks a rendezvous.JobStore: due and not-due jobs,
+//     replacement and cancellation, leases, re-claim after a lease expires,
+//     fencing tokens, and concurrent claimers that never share a job.
 //
 // An implementation's tests call it with a constructor that returns a
 // fresh, isolated instance for each case:
