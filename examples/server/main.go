@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
@@ -66,6 +67,9 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer, read
 		return err
 	}
 	log := newLogger(logOut, cfg.LogLevel)
+	// go-redis logs through one global; only the process sets it, not the
+	// tests that run several apps at once.
+	goredis.SetLogger(redisLog{log})
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -63,3 +63,12 @@ func newRedisClient(ctx context.Context, cfg config, log *slog.Logger) (*goredis
 	client.AddHook(redisstore.Timeouts{Command: cfg.RedisCommandTimeout})
 	return client, nil
 }
+
+// redisLog passes go-redis's own messages (a failed dial, a pool event)
+// to the server's JSON log at DEBUG: during an outage the breaker's WARN
+// and the failed requests already tell it, once per event.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, "go-redis: "+fmt.Sprintf(format, v...))
+}
