@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +20,13 @@ type config struct {
 	JWTSecret          []byte
 	JWTSecretGenerated bool
 
-	RedisURL            string
-	RedisPrefix         string
-	RedisMaxRetries     int
-	RedisConnectTimeout time.Duration
-	RedisCommandTimeout time.Duration
+	RedisURL             string
+	RedisPrefix          string
+	RedisMaxRetries      int
+	RedisConnectTimeout  time.Duration
+	RedisCommandTimeout  time.Duration
+	RedisBreakerFailures int // 0: no circuit breaker
+	RedisBreakerCooldown time.Duration
 
 	DatabaseURL     string
 	DatabaseMigrate bool
@@ -43,6 +46,11 @@ type config struct {
 	CORSOrigins []string
 	APIPrefix   string
 	TrustProxy  bool
+
+	HTTPReadTimeout    time.Duration
+	HTTPWriteTimeout   time.Duration
+	HTTPIdleTimeout    time.Duration
+	HTTPMaxHeaderBytes int
 
 	RoomCodeAlphabet       string
 	RoomCodeLength         int
@@ -167,7 +175,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.RedisPrefix = e.str("REDIS_PREFIX", "rv:")
 	c.RedisMaxRetries = e.int("REDIS_MAX_RETRIES", 3, 0, 100)
 	c.RedisConnectTimeout = e.ms("REDIS_CONNECT_TIMEOUT", 10000, 1, 600000)
-	c.RedisCommandTimeout = e.ms("REDIS_COMMAND_TIMEOUT", 5000, 1, 600000)
+	c.RedisCommandTimeout = e.ms("REDIS_COMMAND_TIMEOUT", 1000, 1, 600000)
+	c.RedisBreakerFailures = e.int("REDIS_BREAKER_FAILURES", 5, 0, 1000000)
+	c.RedisBreakerCooldown = e.ms("REDIS_BREAKER_COOLDOWN_MS", 2000, 1, 3600000)
 
 	c.DatabaseURL = e.str("DATABASE_URL", "")
 	c.DatabaseMigrate = e.bool("DATABASE_MIGRATE", true)
@@ -201,11 +211,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 
-	for _, o := range strings.Split(e.str("CORS_ORIGINS", "*"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			c.CORSOrigins = append(c.CORSOrigins, o)
-		}
-	}
+	c.CORSOrigins = e.origins("CORS_ORIGINS", c.Production)
 	c.APIPrefix = e.str("API_PREFIX", "")
 	c.TrustProxy = e.bool("TRUST_PROXY", false)
 
@@ -226,5 +232,57 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.ShutdownTimeout = e.ms("SHUTDOWN_TIMEOUT_MS", 10000, 0, 3600000)
 	c.SocketIOPingIntervalMS = e.int("SOCKETIO_PING_INTERVAL_MS", 25000, 100, 3600000)
 	c.SocketIOPingTimeoutMS = e.int("SOCKETIO_PING_TIMEOUT_MS", 20000, 100, 3600000)
+	e.httpLimits(&c)
 	return c, errors.Join(e.errs...)
+}
+
+// origins reads the allowed CORS origins: "*" or a comma-separated list of
+// scheme://host[:port]. In production the list must be given explicitly.
+func (e *envReader) origins(name string, production bool) []string {
+	v := e.str(name, "")
+	if v == "" {
+		if production {
+			e.errs = append(e.errs, fmt.Errorf("%s is required in production: list the browser origins allowed to call the API (https://app.example,https://admin.example), or \"*\" to allow any", name))
+		}
+		return []string{"*"}
+	}
+	var list []string
+	for _, o := range strings.Split(v, ",") {
+		o = strings.TrimSpace(o)
+		switch {
+		case o == "":
+			continue
+		case o != "*" && !isOrigin(o):
+			e.errs = append(e.errs, fmt.Errorf("%s: %q is not an origin (scheme://host[:port], no path)", name, o))
+		}
+		list = append(list, o)
+	}
+	if len(list) == 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s lists no origin", name))
+		return []string{"*"}
+	}
+	return list
+}
+
+// isOrigin reports whether o is a browser origin: scheme://host[:port].
+func isOrigin(o string) bool {
+	u, err := url.Parse(o)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		u.Path == "" && u.RawQuery == "" && u.Fragment == "" && u.User == nil
+}
+
+// httpLimits reads the HTTP server's limits. The write timeout bounds every
+// response, long-polling GETs included, which the server holds for up to a
+// ping interval: it must be longer than the heartbeat (interval plus
+// timeout), and defaults to that plus 10 s. WebSockets are not bounded by
+// it (they leave the HTTP server once upgraded).
+func (e *envReader) httpLimits(c *config) {
+	heartbeat := c.SocketIOPingIntervalMS + c.SocketIOPingTimeoutMS
+	c.HTTPReadTimeout = e.ms("HTTP_READ_TIMEOUT_MS", 10000, 1, 3600000)
+	c.HTTPWriteTimeout = e.ms("HTTP_WRITE_TIMEOUT_MS", heartbeat+10000, 1, 7200000)
+	if c.HTTPWriteTimeout <= time.Duration(heartbeat)*time.Millisecond {
+		e.errs = append(e.errs, fmt.Errorf("HTTP_WRITE_TIMEOUT_MS must be above SOCKETIO_PING_INTERVAL_MS + SOCKETIO_PING_TIMEOUT_MS (%d), or long-polling responses are cut", heartbeat))
+	}
+	c.HTTPIdleTimeout = e.ms("HTTP_IDLE_TIMEOUT_MS", 60000, 1, 3600000)
+	c.HTTPMaxHeaderBytes = e.int("HTTP_MAX_HEADER_BYTES", 16<<10, 1<<10, 1<<20)
 }

@@ -21,6 +21,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -65,6 +67,9 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer, read
 		return err
 	}
 	log := newLogger(logOut, cfg.LogLevel)
+	// go-redis logs through one global; only the process sets it, not the
+	// tests that run several apps at once.
+	goredis.SetLogger(redisLog{log})
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -109,84 +114,116 @@ type app struct {
 	closers   []func() error
 }
 
-// newApp wires stores, services and the transport.
-func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log}
-	if cfg.JWTSecretGenerated {
-		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart nor work across instances")
-	}
+// stores are the stores the services run on, and the checks of /readyz.
+type stores struct {
+	rooms     rooms.Store
+	limiter   transport.Limiter
+	broker    transport.Broker
+	cutoffs   auth.CutoffStore
+	authStore auth.Store
+	wallets   billing.Store
+	pings     []func(context.Context) error
+}
 
-	var (
-		roomStore rooms.Store
-		limiter   transport.Limiter
-		broker    transport.Broker
-		cutoffs   auth.CutoffStore
-		authStore auth.Store
-		wallets   billing.Store
-		pings     []func(context.Context) error
-	)
-	if cfg.RedisURL != "" {
-		opt, err := goredis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL: %w", err)
-		}
-		opt.MaxRetries = cfg.RedisMaxRetries
-		opt.DialTimeout = cfg.RedisConnectTimeout
-		opt.ReadTimeout = cfg.RedisCommandTimeout
-		opt.WriteTimeout = cfg.RedisCommandTimeout
-		client := goredis.NewClient(opt)
-		a.closers = append(a.closers, client.Close)
-		pctx, cancel := context.WithTimeout(ctx, cfg.RedisConnectTimeout)
-		err = client.Ping(pctx).Err()
-		cancel()
-		if err != nil {
-			a.close()
-			return nil, fmt.Errorf("redis at %s: %w", opt.Addr, err)
-		}
-		rs := redisstore.NewRoomStore(client, cfg.RedisPrefix)
-		roomStore = rs
-		limiter = redisstore.NewRateLimiter(client, cfg.RedisPrefix)
-		broker = redisstore.NewBroker(client, cfg.RedisPrefix, redisstore.WithLogger(log))
-		cutoffs = redisstore.NewCutoffStore(client, cfg.RedisPrefix)
-		pings = append(pings, rs.Ping)
-		log.Info("ephemeral state: redis", "addr", opt.Addr, "prefix", cfg.RedisPrefix)
-	} else {
-		roomStore = memory.NewRoomStore(rv.SystemClock)
-		limiter = memory.NewRateLimiter(rv.SystemClock)
-		broker = memory.NewBroker()
-		cutoffs = memory.NewCutoffStore(rv.SystemClock)
-		log.Info("ephemeral state: memory (set REDIS_URL to share it between instances)")
+// ephemeral sets the rooms, rate limits, cut-offs and fan-out up in Redis
+// when REDIS_URL is set, else in memory.
+func (a *app) ephemeral(ctx context.Context, s *stores) error {
+	if a.cfg.RedisURL == "" {
+		s.rooms = memory.NewRoomStore(rv.SystemClock)
+		s.limiter = memory.NewRateLimiter(rv.SystemClock)
+		s.broker = memory.NewBroker()
+		s.cutoffs = memory.NewCutoffStore(rv.SystemClock)
+		a.log.Info("ephemeral state: memory (set REDIS_URL to share it between instances)")
+		return nil
 	}
-	if cfg.DatabaseURL != "" {
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
-		if err != nil {
-			a.close()
-			return nil, fmt.Errorf("DATABASE_URL: %w", err)
-		}
-		a.closers = append(a.closers, func() error { pool.Close(); return nil })
-		if cfg.DatabaseMigrate {
-			if err := postgres.Migrate(ctx, pool); err != nil {
-				a.close()
-				return nil, fmt.Errorf("migrations: %w", err)
-			}
-		}
-		ps := postgres.NewAuthStore(pool)
-		authStore = ps
-		wallets = postgres.NewWalletStore(pool)
-		pings = append(pings, ps.Ping)
-		log.Info("durable state: postgres", "migrated", cfg.DatabaseMigrate)
-	} else {
-		authStore = memory.NewAuthStore(rv.SystemClock)
-		wallets = memory.NewWalletStore(rv.SystemClock)
-		log.Info("durable state: memory (set DATABASE_URL to keep it)")
+	client, err := newRedisClient(ctx, a.cfg, a.log)
+	if err != nil {
+		return err
 	}
-	ready := func(ctx context.Context) error {
-		for _, p := range pings {
-			if err := p(ctx); err != nil {
-				return err
+	a.closers = append(a.closers, client.Close)
+	prefix := a.cfg.RedisPrefix
+	rs := redisstore.NewRoomStore(client, prefix)
+	s.rooms = rs
+	s.limiter = redisstore.NewRateLimiter(client, prefix)
+	s.broker = redisstore.NewBroker(client, prefix, redisstore.WithLogger(a.log))
+	s.cutoffs = redisstore.NewCutoffStore(client, prefix)
+	s.pings = append(s.pings, rs.Ping)
+	a.log.Info("ephemeral state: redis", "addr", client.Options().Addr, "prefix", prefix,
+		"commandTimeout", a.cfg.RedisCommandTimeout.String(), "breakerFailures", a.cfg.RedisBreakerFailures)
+	return nil
+}
+
+// durable sets accounts and wallets up in Postgres when DATABASE_URL is
+// set, else in memory.
+func (a *app) durable(ctx context.Context, s *stores) error {
+	if a.cfg.DatabaseURL == "" {
+		s.authStore = memory.NewAuthStore(rv.SystemClock)
+		s.wallets = memory.NewWalletStore(rv.SystemClock)
+		a.log.Info("durable state: memory (set DATABASE_URL to keep it)")
+		return nil
+	}
+	pool, err := pgxpool.New(ctx, a.cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	a.closers = append(a.closers, func() error { pool.Close(); return nil })
+	if a.cfg.DatabaseMigrate {
+		if err := postgres.Migrate(ctx, pool); err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+	}
+	ps := postgres.NewAuthStore(pool)
+	s.authStore = ps
+	s.wallets = postgres.NewWalletStore(pool)
+	s.pings = append(s.pings, ps.Ping)
+	a.log.Info("durable state: postgres", "migrated", a.cfg.DatabaseMigrate)
+	return nil
+}
+
+// readiness is the check of /readyz: every ping runs at once, and the
+// check returns as soon as one fails, all succeeded, or ctx is done, so
+// that a store that does not honour its context cannot hold /readyz past
+// the deadline the transport gives it.
+func readiness(pings []func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		errc := make(chan error, len(pings)) // late answers do not block
+		for _, ping := range pings {
+			go func() { errc <- ping(ctx) }()
+		}
+		for range pings {
+			select {
+			case err := <-errc:
+				if err != nil {
+					return err
+				}
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 		return nil
+	}
+}
+
+// newApp wires stores, services and the transport.
+func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.close()
+		}
+	}()
+	if cfg.JWTSecretGenerated {
+		log.Warn("JWT_SECRET is not set: using a random secret; tokens will not survive a restart nor work across instances")
+	}
+	if cfg.Production && slices.Contains(cfg.CORSOrigins, "*") {
+		log.Warn("CORS_ORIGINS is \"*\" in production: any web site may call the API from its visitors' browsers")
+	}
+	var st stores
+	if err = a.ephemeral(ctx, &st); err != nil {
+		return nil, err
+	}
+	if err = a.durable(ctx, &st); err != nil {
+		return nil, err
 	}
 
 	var sender auth.CodeSender
@@ -196,18 +233,17 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	} else {
 		log.Warn("no SMS or email provider is configured: verification and sign-in codes answer 503 VERIFICATION_UNAVAILABLE")
 	}
-	wallet, err := newWallet(cfg, wallets, log)
+	wallet, err := newWallet(cfg, st.wallets, log)
 	if err != nil {
-		a.close()
 		return nil, err
 	}
 	accounts, err := auth.New(auth.Config{
 		OnSignup: func(ctx context.Context, u auth.User) error {
 			return wallet.GrantSignupBonus(ctx, u.ID)
 		},
-		Store:        authStore,
-		Cutoffs:      cutoffs,
-		Limiter:      limiter,
+		Store:        st.authStore,
+		Cutoffs:      st.cutoffs,
+		Limiter:      st.limiter,
 		Sender:       sender,
 		Secret:       cfg.JWTSecret,
 		Production:   cfg.Production,
@@ -215,20 +251,18 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Logger:       log,
 	})
 	if err != nil {
-		a.close()
 		return nil, err
 	}
 	a.accounts = accounts
 
 	tokens, err := auth.NewRoomTokens(auth.RoomTokenConfig{Secret: cfg.JWTSecret, TTL: cfg.RoomTTL})
 	if err != nil {
-		a.close()
 		return nil, err
 	}
 	roomSvc, err := rooms.New(rooms.Config{
-		Store:            roomStore,
+		Store:            st.rooms,
 		Tokens:           tokens,
-		Notifier:         broker,
+		Notifier:         st.broker,
 		Logger:           log,
 		CodeAlphabet:     cfg.RoomCodeAlphabet,
 		CodeLength:       cfg.RoomCodeLength,
@@ -239,7 +273,6 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		CloseOnHostLeave: cfg.RoomCloseOnHostLeave,
 	})
 	if err != nil {
-		a.close()
 		return nil, err
 	}
 	a.transport, err = transport.New(transport.Config{
@@ -247,26 +280,24 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		Accounts:       accounts,
 		Billing:        wallet,
 		SecureCookies:  cfg.CookieSecure,
-		Broker:         broker,
+		Broker:         st.broker,
 		Prefix:         cfg.APIPrefix,
-		Limiter:        limiter,
+		Limiter:        st.limiter,
 		ThrottleLimit:  cfg.ThrottleLimit,
 		ThrottleWindow: cfg.ThrottleTTL,
 		TrustProxy:     cfg.TrustProxy,
 		EventRate:      cfg.SocketEventRate,
 		EventBurst:     cfg.SocketEventBurst,
 		CORSOrigins:    cfg.CORSOrigins,
-		Ready:          ready,
+		Ready:          readiness(st.pings),
 		PingInterval:   time.Duration(cfg.SocketIOPingIntervalMS) * time.Millisecond,
 		PingTimeout:    time.Duration(cfg.SocketIOPingTimeoutMS) * time.Millisecond,
 		Logger:         log,
 	})
 	if err != nil {
-		a.close()
 		return nil, err
 	}
-	if err := a.transport.Start(ctx); err != nil {
-		a.close()
+	if err = a.transport.Start(ctx); err != nil {
 		return nil, fmt.Errorf("event subscription: %w", err)
 	}
 	return a, nil
@@ -310,11 +341,21 @@ func newWallet(cfg config, store billing.Store, log *slog.Logger) (*billing.Serv
 
 // serve accepts connections on ln until ctx is done, then stops accepting,
 // disconnects every socket and drains requests within the shutdown timeout.
+//
+// A request must arrive whole (headers and body) within HTTP_READ_TIMEOUT_MS
+// and be answered within HTTP_WRITE_TIMEOUT_MS, which is longer than a
+// long-polling GET is held (a ping interval); WebSockets leave these
+// deadlines behind when they are upgraded.
 func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) error {
+	conns := new(connCount)
 	srv := &http.Server{
 		Handler:           a.transport.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: a.cfg.HTTPReadTimeout,
+		ReadTimeout:       a.cfg.HTTPReadTimeout,
+		WriteTimeout:      a.cfg.HTTPWriteTimeout,
+		IdleTimeout:       a.cfg.HTTPIdleTimeout,
+		MaxHeaderBytes:    a.cfg.HTTPMaxHeaderBytes,
+		ConnState:         conns.track,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
@@ -331,6 +372,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) e
 		return err
 	case <-ctx.Done():
 	}
+	return a.shutdown(srv, ln, errc, conns)
+}
+
+// shutdown stops accepting, tells sockets, and drains in-flight requests
+// within the shutdown timeout. What is still open at the deadline (a slow
+// client, a socket that does not answer) is closed and logged at WARN: that
+// is the timeout doing its job, not a failure.
+func (a *app) shutdown(srv *http.Server, ln net.Listener, errc <-chan error, conns *connCount) error {
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
@@ -344,9 +393,32 @@ func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) e
 		return err
 	}
 	errT := a.transport.Shutdown(sctx)
+	if errors.Is(errT, context.DeadlineExceeded) {
+		a.log.Warn("shutdown timeout reached: closed the Socket.IO sessions still open")
+		errT = nil
+	}
 	errS := srv.Shutdown(sctx)
+	if errors.Is(errS, context.DeadlineExceeded) {
+		a.log.Warn("shutdown timeout reached: closing the HTTP connections still open", "connections", conns.open())
+		errS = srv.Close()
+	}
 	return errors.Join(errT, errS)
 }
+
+// connCount counts the connections of an http.Server that are neither
+// closed nor hijacked.
+type connCount struct{ n atomic.Int64 }
+
+func (c *connCount) track(_ net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		c.n.Add(1)
+	case http.StateHijacked, http.StateClosed:
+		c.n.Add(-1)
+	}
+}
+
+func (c *connCount) open() int64 { return c.n.Load() }
 
 // purge deletes expired refresh tokens and codes every hour.
 func (a *app) purge(ctx context.Context) {

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +32,10 @@ func TestLoadConfigDefaults(t *testing.T) {
 		c.ShutdownTimeout != 10*time.Second || !c.JWTSecretGenerated || c.RedisURL != "" || c.DatabaseURL != "" ||
 		len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" || c.CookieSecure {
 		t.Fatalf("defaults %+v", c)
+	}
+	if c.RedisCommandTimeout != time.Second || c.RedisMaxRetries != 3 || c.RedisBreakerFailures != 5 || c.RedisBreakerCooldown != 2*time.Second ||
+		c.HTTPReadTimeout != 10*time.Second || c.HTTPWriteTimeout != 55*time.Second || c.HTTPIdleTimeout != time.Minute || c.HTTPMaxHeaderBytes != 16384 {
+		t.Fatalf("Redis and HTTP defaults %+v", c)
 	}
 	c, err = loadConfig(env(map[string]string{"REDIS_HOST": "cache", "REDIS_PORT": "6380", "CORS_ORIGINS": "https://a.example, https://b.example"}))
 	if err != nil || c.RedisURL != "redis://cache:6380/0" || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "https://b.example" {
@@ -57,7 +64,7 @@ func TestLoadConfigReportsEveryError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "32 bytes") {
 		t.Fatalf("production with a short secret: %v", err)
 	}
-	c, err := loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}))
+	c, err := loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "https://app.example"}))
 	if err != nil || !c.CookieSecure {
 		t.Fatalf("production: %+v %v", c, err)
 	}
@@ -250,9 +257,168 @@ func TestWalletWiring(t *testing.T) {
 	}
 }
 
+// In production the allowed origins must be chosen: no silent "*".
+func TestLoadConfigCORSInProduction(t *testing.T) {
+	prod := func(extra map[string]string) (config, error) {
+		vars := map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}
+		for k, v := range extra {
+			vars[k] = v
+		}
+		return loadConfig(env(vars))
+	}
+	for _, vars := range []map[string]string{nil, {"CORS_ORIGINS": " "}, {"CORS_ORIGINS": " , "}, {"PRODUCTION": "true", "NODE_ENV": ""}} {
+		if _, err := prod(vars); err == nil || !strings.Contains(err.Error(), "CORS_ORIGINS") {
+			t.Errorf("production with %v: %v, want a CORS_ORIGINS error", vars, err)
+		}
+	}
+	c, err := prod(map[string]string{"CORS_ORIGINS": "*"})
+	if err != nil || len(c.CORSOrigins) != 1 || c.CORSOrigins[0] != "*" {
+		t.Errorf("explicit *: %v %v", c.CORSOrigins, err)
+	}
+	c, err = prod(map[string]string{"CORS_ORIGINS": "https://app.example, http://localhost:5173"})
+	if err != nil || len(c.CORSOrigins) != 2 || c.CORSOrigins[1] != "http://localhost:5173" {
+		t.Errorf("a list: %v %v", c.CORSOrigins, err)
+	}
+	for _, bad := range []string{"app.example", "https://app.example/", "ftp://app.example", "https://app.example/path"} {
+		if _, err := prod(map[string]string{"CORS_ORIGINS": "https://ok.example," + bad}); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("origin %q: %v, want it named in an error", bad, err)
+		}
+	}
+	// Outside production the default stays "*".
+	if c, err := loadConfig(env(nil)); err != nil || c.CORSOrigins[0] != "*" {
+		t.Errorf("development default: %v %v", c.CORSOrigins, err)
+	}
+}
+
+// An explicit "*" in production is accepted, with a warning at start-up.
+func TestCORSWildcardInProductionWarns(t *testing.T) {
+	cfg, err := loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "*"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	a, err := newApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"CORS_ORIGINS is \"*\" in production`) {
+		t.Errorf("no warning about CORS_ORIGINS=*: %s", logs.String())
+	}
+}
+
+func TestLoadConfigTimeouts(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"HTTP_READ_TIMEOUT_MS": "2500", "HTTP_WRITE_TIMEOUT_MS": "90000", "HTTP_IDLE_TIMEOUT_MS": "30000", "HTTP_MAX_HEADER_BYTES": "8192",
+		"REDIS_COMMAND_TIMEOUT": "300", "REDIS_MAX_RETRIES": "0", "REDIS_BREAKER_FAILURES": "0", "REDIS_BREAKER_COOLDOWN_MS": "500",
+	}))
+	if err != nil || c.HTTPReadTimeout != 2500*time.Millisecond || c.HTTPWriteTimeout != 90*time.Second || c.HTTPIdleTimeout != 30*time.Second ||
+		c.HTTPMaxHeaderBytes != 8192 || c.RedisCommandTimeout != 300*time.Millisecond || c.RedisMaxRetries != 0 ||
+		c.RedisBreakerFailures != 0 || c.RedisBreakerCooldown != 500*time.Millisecond {
+		t.Fatalf("%+v %v", c, err)
+	}
+	// The write timeout follows the heartbeat by default.
+	c, err = loadConfig(env(map[string]string{"SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "500"}))
+	if err != nil || c.HTTPWriteTimeout != 11500*time.Millisecond {
+		t.Fatalf("write timeout with a short heartbeat: %v %v", c.HTTPWriteTimeout, err)
+	}
+	_, err = loadConfig(env(map[string]string{
+		"HTTP_READ_TIMEOUT_MS": "0", "HTTP_WRITE_TIMEOUT_MS": "45000", "HTTP_IDLE_TIMEOUT_MS": "soon", "HTTP_MAX_HEADER_BYTES": "100",
+		"REDIS_COMMAND_TIMEOUT": "0", "REDIS_BREAKER_FAILURES": "-1", "REDIS_BREAKER_COOLDOWN_MS": "0",
+	}))
+	for _, name := range []string{"HTTP_READ_TIMEOUT_MS", "HTTP_WRITE_TIMEOUT_MS", "HTTP_IDLE_TIMEOUT_MS", "HTTP_MAX_HEADER_BYTES",
+		"REDIS_COMMAND_TIMEOUT", "REDIS_BREAKER_FAILURES", "REDIS_BREAKER_COOLDOWN_MS"} {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+}
+
+// The readiness check returns at its deadline even when a store ignores
+// its context.
+func TestReadinessReturnsAtItsDeadline(t *testing.T) {
+	stuck := make(chan struct{})
+	defer close(stuck)
+	ready := readiness([]func(context.Context) error{
+		func(context.Context) error { return nil },
+		func(context.Context) error { <-stuck; return nil },
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- ready(ctx) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("readiness: %v, want the deadline", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("readiness did not return at its deadline")
+	}
+	failing := errors.New("down")
+	if err := readiness([]func(context.Context) error{
+		func(context.Context) error { <-stuck; return nil },
+		func(context.Context) error { return failing },
+	})(context.Background()); err != failing {
+		t.Fatalf("readiness with a failing store: %v", err)
+	}
+	if err := readiness(nil)(context.Background()); err != nil {
+		t.Fatalf("no stores: %v", err)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 func TestStripeConfigNeedsItsSecrets(t *testing.T) {
 	_, err := loadConfig(env(map[string]string{"STRIPE_SECRET_KEY": "sk_test_123"}))
 	if err == nil || !strings.Contains(err.Error(), "STRIPE_WEBHOOK_SECRET") || !strings.Contains(err.Error(), "STRIPE_SUCCESS_URL") {
 		t.Fatalf("%v", err)
 	}
+}
+
+// The read timeout bounds how long a request takes to arrive, not how long
+// the server holds it: a long-polling GET outlives it and gets its ping.
+func TestLongPollingOutlivesTheReadTimeout(t *testing.T) {
+	base, _ := start(t, map[string]string{
+		"HTTP_READ_TIMEOUT_MS": "200", "SOCKETIO_PING_INTERVAL_MS": "1000", "SOCKETIO_PING_TIMEOUT_MS": "500",
+	})
+	get := func(url string) string {
+		t.Helper()
+		res, err := (&http.Client{Timeout: 30 * time.Second}).Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", url, res.StatusCode, b)
+		}
+		return string(b)
+	}
+	open := get(base + "/socket.io/?EIO=4&transport=polling")
+	var handshake struct{ Sid string }
+	if !strings.HasPrefix(open, "0") || json.Unmarshal([]byte(open[1:]), &handshake) != nil {
+		t.Fatalf("open packet %q", open)
+	}
+	began := time.Now()
+	if p := get(base + "/socket.io/?EIO=4&transport=polling&sid=" + handshake.Sid); p != "2" {
+		t.Fatalf("held poll answered %q, want the ping", p)
+	}
+	t.Logf("poll held %s with a 200 ms read timeout", time.Since(began).Round(time.Millisecond))
 }

@@ -102,7 +102,7 @@ func (s *WalletStore) Balance(ctx context.Context, userID string) (int, error) {
 	case errors.Is(err, pgx.ErrNoRows):
 		return 0, nil
 	case err != nil:
-		return 0, fmt.Errorf("postgres: read balance: %w", err)
+		return 0, wrapUnavailable(fmt.Errorf("postgres: read balance: %w", err))
 	}
 	return balance, nil
 }
@@ -121,11 +121,11 @@ func (s *WalletStore) Transactions(ctx context.Context, userID string, beforeSeq
 	rows, err := s.pool.Query(ctx, `SELECT `+txColumns+` FROM wallet_transactions
 		WHERE user_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, userID, beforeSeq, limit)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read transactions: %w", err)
+		return nil, wrapUnavailable(fmt.Errorf("postgres: read transactions: %w", err))
 	}
 	txs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (billing.Transaction, error) { return scanTransaction(row) })
 	if err != nil {
-		return nil, fmt.Errorf("postgres: read transactions: %w", err)
+		return nil, wrapUnavailable(fmt.Errorf("postgres: read transactions: %w", err))
 	}
 	if txs == nil {
 		txs = []billing.Transaction{}
@@ -174,7 +174,7 @@ func (s *WalletStore) CreditPurchase(ctx context.Context, c billing.PurchaseCred
 			continue
 		}
 		if err != nil {
-			return billing.Transaction{}, false, fmt.Errorf("postgres: credit purchase: %w", err)
+			return billing.Transaction{}, false, wrapUnavailable(fmt.Errorf("postgres: credit purchase: %w", err))
 		}
 		return tx, credited, nil
 	}
@@ -224,7 +224,7 @@ func (s *WalletStore) Refund(ctx context.Context, r billing.RefundRequest) (bill
 	case errors.Is(err, pgx.ErrNoRows):
 		return billing.Transaction{}, false, billing.ErrDebitNotFound
 	case err != nil:
-		return billing.Transaction{}, false, fmt.Errorf("postgres: refund: %w", err)
+		return billing.Transaction{}, false, wrapUnavailable(fmt.Errorf("postgres: refund: %w", err))
 	}
 	const existing = `SELECT ` + txColumns + ` FROM wallet_transactions WHERE kind = 'refund' AND reference = $1`
 	return s.once(ctx, "refund",
@@ -245,7 +245,7 @@ func (s *WalletStore) once(ctx context.Context, what string, find, create func()
 	case err == nil:
 		return tx, false, nil
 	case !errors.Is(err, pgx.ErrNoRows):
-		return billing.Transaction{}, false, fmt.Errorf("postgres: %s: %w", what, err)
+		return billing.Transaction{}, false, wrapUnavailable(fmt.Errorf("postgres: %s: %w", what, err))
 	}
 	tx, err = create()
 	switch {
@@ -258,5 +258,5 @@ func (s *WalletStore) once(ctx context.Context, what string, find, create func()
 			return tx, false, nil
 		}
 	}
-	return billing.Transaction{}, false, fmt.Errorf("postgres: %s: %w", what, err)
+	return billing.Transaction{}, false, wrapUnavailable(fmt.Errorf("postgres: %s: %w", what, err))
 }

@@ -86,7 +86,7 @@ func (b *Broker) Notify(ctx context.Context, events ...rv.Event) error {
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("redis: publish: %w", err)
+		return storeError("publish", err)
 	}
 	return nil
 }
@@ -105,7 +105,7 @@ func (b *Broker) Subscribe(ctx context.Context, deliver func(rv.Event)) (unsubsc
 	ps := b.client.Subscribe(ctx, b.channel)
 	if _, err := ps.Receive(ctx); err != nil {
 		_ = ps.Close()
-		return nil, fmt.Errorf("redis: subscribe: %w", err)
+		return nil, storeError("subscribe", err)
 	}
 	msgs := ps.Channel(goredis.WithChannelSize(subscriptionBuffer))
 

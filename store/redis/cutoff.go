@@ -68,7 +68,7 @@ func (s *CutoffStore) SetCutoff(ctx context.Context, userID string, t time.Time,
 		ms++
 	}
 	if err := setCutoffScript.Run(ctx, s.client, []string{s.key(userID)}, t.UnixMilli(), ms).Err(); err != nil {
-		return fmt.Errorf("redis: set cut-off: %w", err)
+		return storeError("set cut-off", err)
 	}
 	return nil
 }
@@ -80,7 +80,7 @@ func (s *CutoffStore) Cutoff(ctx context.Context, userID string) (time.Time, err
 		return time.Time{}, nil
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("redis: read cut-off: %w", err)
+		return time.Time{}, storeError("read cut-off", err)
 	}
 	ms, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {

@@ -16,6 +16,27 @@
 // the rooms error with that Code, so errors.Is(err, rooms.ErrRoomFull)
 // works; driver and network errors are wrapped.
 //
+// # Failures
+//
+// Every store turns an error that means Redis cannot serve — a refused or
+// broken connection, a timeout, a connection-pool timeout, an open Breaker,
+// a closed client, or a reply such as LOADING or MASTERDOWN — into
+// rendezvous.ErrStoreUnavailable (code STORE_UNAVAILABLE, HTTP 503), with
+// the driver's error kept as the cause. A canceled context stays a
+// cancellation; other errors are wrapped as they are.
+//
+// Two go-redis hooks keep an unreachable or hung Redis from holding
+// callers up. Timeouts gives each command one time budget, retries
+// included (it needs Options.ContextTimeoutEnabled); Breaker fails
+// commands at once after consecutive network failures or timeouts, and
+// probes Redis again after a cool-down:
+//
+//	opt.ContextTimeoutEnabled = true
+//	client := goredis.NewClient(opt)
+//	breaker, _ := redis.NewBreaker(redis.BreakerConfig{Failures: 5, Cooldown: 2 * time.Second})
+//	client.AddHook(breaker)
+//	client.AddHook(redis.Timeouts{Command: time.Second})
+//
 // # Key layout
 //
 // With the default prefix "rv:", a room with code CODE has:

@@ -2,12 +2,14 @@ package redis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	goredis "github.com/redis/go-redis/v9"
 
+	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/redis"
 )
@@ -44,4 +46,37 @@ func Example() {
 	// rv:room:{ABCD} 1h0m0s
 	// rv:room:{ABCD}:user:u2 1h0m0s
 	// rv:room:{ABCD}:users 1h0m0s
+}
+
+func ExampleNewBreaker() {
+	mr, err := miniredis.Run()
+	if err != nil {
+		panic(err)
+	}
+	client := goredis.NewClient(&goredis.Options{
+		Addr:                  mr.Addr(),
+		ContextTimeoutEnabled: true, // let Timeouts bound reads and writes
+		DialerRetries:         1,
+		MaxRetries:            -1,
+	})
+	defer client.Close()
+	breaker, err := redis.NewBreaker(redis.BreakerConfig{Failures: 2, Cooldown: time.Second})
+	if err != nil {
+		panic(err)
+	}
+	client.AddHook(breaker)
+	client.AddHook(redis.Timeouts{Command: 500 * time.Millisecond})
+	store := redis.NewRoomStore(client, "")
+
+	mr.Close() // Redis goes away
+	for range 3 {
+		_, err := store.Room(context.Background(), "ABCD")
+		fmt.Println(rv.CodeOf(err), errors.Is(err, redis.ErrCircuitOpen))
+	}
+	fmt.Println("breaker:", breaker.State())
+	// Output:
+	// STORE_UNAVAILABLE false
+	// STORE_UNAVAILABLE false
+	// STORE_UNAVAILABLE true
+	// breaker: open
 }

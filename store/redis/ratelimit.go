@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -43,7 +42,7 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, limit int, window t
 	}
 	res, err := allowScript.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key}, ms).Int64Slice()
 	if err != nil {
-		return false, 0, fmt.Errorf("redis: rate limit: %w", err)
+		return false, 0, storeError("rate limit", err)
 	}
 	if len(res) != 2 {
 		return false, 0, errMalformed("rate limit reply", res)

@@ -41,7 +41,7 @@ func NewRoomStore(client goredis.UniversalClient, prefix string) *RoomStore {
 // Ping checks that Redis answers.
 func (s *RoomStore) Ping(ctx context.Context) error {
 	if err := s.client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: ping: %w", err)
+		return storeError("ping", err)
 	}
 	return nil
 }
@@ -85,7 +85,7 @@ func (s *RoomStore) Room(ctx context.Context, code string) (rooms.Room, error) {
 	roomKey, _ := s.keys(code)
 	h, err := s.client.HGetAll(ctx, roomKey).Result()
 	if err != nil {
-		return rooms.Room{}, fmt.Errorf("redis: read room: %w", err)
+		return rooms.Room{}, storeError("read room", err)
 	}
 	if len(h) == 0 {
 		return rooms.Room{}, rooms.ErrRoomNotFound
@@ -247,7 +247,7 @@ func (s *RoomStore) run(ctx context.Context, script *goredis.Script, code string
 	roomKey, usersKey := s.keys(code)
 	res, err := script.Run(ctx, s.client, []string{roomKey, usersKey}, args...).Slice()
 	if err != nil {
-		return nil, fmt.Errorf("redis: room script: %w", err)
+		return nil, storeError("room script", err)
 	}
 	if len(res) == 0 {
 		return nil, errMalformed("script reply", res)
