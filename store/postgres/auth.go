@@ -41,7 +41,7 @@ func NewAuthStore(pool *pgxpool.Pool) *AuthStore {
 // Ping checks that Postgres answers.
 func (s *AuthStore) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("postgres: ping: %w", err)
+		return wrapUnavailable(fmt.Errorf("postgres: ping: %w", err))
 	}
 	return nil
 }
@@ -60,7 +60,7 @@ func scanUser(row pgx.Row) (auth.User, error) {
 		return auth.User{}, auth.ErrUserNotFound
 	}
 	if err != nil {
-		return auth.User{}, fmt.Errorf("postgres: read user: %w", err)
+		return auth.User{}, wrapUnavailable(fmt.Errorf("postgres: read user: %w", err))
 	}
 	u.CreatedAt = u.CreatedAt.UTC()
 	u.UpdatedAt = u.UpdatedAt.UTC()
@@ -78,7 +78,7 @@ func (s *AuthStore) CreateUser(ctx context.Context, u auth.User, first auth.Refr
 	if first.UserID != u.ID {
 		return errors.New("postgres: the first refresh token must belong to the new user")
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var age, gender any
 		if u.Age != 0 {
 			age = u.Age
@@ -92,7 +92,7 @@ func (s *AuthStore) CreateUser(ctx context.Context, u auth.User, first auth.Refr
 			u.ID, u.DisplayName, u.Bio, age, gender, nonNil(u.Interests), nonNil(u.PhotoURLs), u.CreatedAt, u.UpdatedAt)
 		queueFamily(b, first)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("postgres: create user: %w", err)
+			return wrapUnavailable(fmt.Errorf("postgres: create user: %w", err))
 		}
 		return nil
 	})
@@ -145,7 +145,7 @@ func (s *AuthStore) LinkIdentity(ctx context.Context, id string, ch auth.Channel
 		return auth.User{}, auth.ErrUserNotFound
 	}
 	var u auth.User
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// Locking the user serialises the links of one user.
 		var one int
 		err := tx.QueryRow(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, id).Scan(&one)
@@ -153,11 +153,11 @@ func (s *AuthStore) LinkIdentity(ctx context.Context, id string, ch auth.Channel
 			return auth.ErrUserNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: link identity: %w", err)
+			return wrapUnavailable(fmt.Errorf("postgres: link identity: %w", err))
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM identities WHERE user_id = $1 AND channel = $2 AND identifier <> $3`,
 			id, string(ch), identifier); err != nil {
-			return fmt.Errorf("postgres: link identity: %w", err)
+			return wrapUnavailable(fmt.Errorf("postgres: link identity: %w", err))
 		}
 		// Another user's row makes the conflict clause update nothing.
 		err = tx.QueryRow(ctx, `INSERT INTO identities (channel, identifier, user_id, verified_at)
@@ -169,7 +169,7 @@ func (s *AuthStore) LinkIdentity(ctx context.Context, id string, ch auth.Channel
 			return auth.ErrIdentityTaken
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: link identity: %w", err)
+			return wrapUnavailable(fmt.Errorf("postgres: link identity: %w", err))
 		}
 		u, err = scanUser(tx.QueryRow(ctx, `WITH u AS (UPDATE users SET updated_at = $2 WHERE id = $1 RETURNING *) `+
 			selectUser+` FROM u`, id, now))
@@ -195,7 +195,7 @@ func (s *AuthStore) DeleteUser(ctx context.Context, id string) error {
 			deleted AS (DELETE FROM users WHERE id = $1 RETURNING 1)
 		SELECT count(*) FROM deleted`, id, id).Scan(&n)
 	if err != nil {
-		return fmt.Errorf("postgres: delete user: %w", err)
+		return wrapUnavailable(fmt.Errorf("postgres: delete user: %w", err))
 	}
 	if n == 0 {
 		return auth.ErrUserNotFound
@@ -208,7 +208,7 @@ func (s *AuthStore) CreateRefreshToken(ctx context.Context, t auth.RefreshToken)
 	if !uuid.Valid(t.UserID) {
 		return auth.ErrUserNotFound
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		b := &pgx.Batch{}
 		queueFamily(b, t)
 		err := tx.SendBatch(ctx, b).Close()
@@ -216,7 +216,7 @@ func (s *AuthStore) CreateRefreshToken(ctx context.Context, t auth.RefreshToken)
 			return auth.ErrUserNotFound
 		}
 		if err != nil {
-			return fmt.Errorf("postgres: create refresh token: %w", err)
+			return wrapUnavailable(fmt.Errorf("postgres: create refresh token: %w", err))
 		}
 		return nil
 	})
@@ -242,7 +242,7 @@ func queueFamily(b *pgx.Batch, t auth.RefreshToken) {
 func (s *AuthStore) RotateRefreshToken(ctx context.Context, r auth.Rotation) (auth.RefreshToken, error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return auth.RefreshToken{}, fmt.Errorf("postgres: rotate refresh token: %w", err)
+		return auth.RefreshToken{}, wrapUnavailable(fmt.Errorf("postgres: rotate refresh token: %w", err))
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
 
@@ -265,7 +265,7 @@ func (s *AuthStore) RotateRefreshToken(ctx context.Context, r auth.Rotation) (au
 	errFamily := br.QueryRow().Scan(&familyID, &userID, &revoked)
 	errToken := br.QueryRow().Scan(&issuedAt, &expiresAt, &rotatedAt, &successorRotated)
 	if err := br.Close(); err != nil {
-		return auth.RefreshToken{}, fmt.Errorf("postgres: rotate refresh token: %w", err)
+		return auth.RefreshToken{}, wrapUnavailable(fmt.Errorf("postgres: rotate refresh token: %w", err))
 	}
 	switch {
 	case errors.Is(errFamily, pgx.ErrNoRows) || errors.Is(errToken, pgx.ErrNoRows):
@@ -294,10 +294,10 @@ func (s *AuthStore) RotateRefreshToken(ctx context.Context, r auth.Rotation) (au
 		// Reuse: revoke the family and commit that.
 		if _, err := tx.Exec(ctx, `UPDATE refresh_families SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL`,
 			familyID, r.Now); err != nil {
-			return auth.RefreshToken{}, fmt.Errorf("postgres: revoke reused refresh family: %w", err)
+			return auth.RefreshToken{}, wrapUnavailable(fmt.Errorf("postgres: revoke reused refresh family: %w", err))
 		}
 		if err := tx.Commit(ctx); err != nil {
-			return auth.RefreshToken{}, fmt.Errorf("postgres: revoke reused refresh family: %w", err)
+			return auth.RefreshToken{}, wrapUnavailable(fmt.Errorf("postgres: revoke reused refresh family: %w", err))
 		}
 		return auth.RefreshToken{
 			Hash:      slices.Clone(r.Presented),
@@ -316,10 +316,10 @@ func (s *AuthStore) RotateRefreshToken(ctx context.Context, r auth.Rotation) (au
 			r.Presented, r.Now, r.Next, familyID, r.ExpiresAt)
 	}
 	if err != nil {
-		return auth.RefreshToken{}, fmt.Errorf("postgres: rotate refresh token: %w", err)
+		return auth.RefreshToken{}, wrapUnavailable(fmt.Errorf("postgres: rotate refresh token: %w", err))
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return auth.RefreshToken{}, fmt.Errorf("postgres: rotate refresh token: %w", err)
+		return auth.RefreshToken{}, wrapUnavailable(fmt.Errorf("postgres: rotate refresh token: %w", err))
 	}
 	return next, nil
 }
@@ -329,7 +329,7 @@ func (s *AuthStore) RevokeTokenFamily(ctx context.Context, tokenHash []byte, now
 	_, err := s.pool.Exec(ctx, `UPDATE refresh_families SET revoked_at = $2
 		WHERE id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`, tokenHash, now)
 	if err != nil {
-		return fmt.Errorf("postgres: revoke refresh family: %w", err)
+		return wrapUnavailable(fmt.Errorf("postgres: revoke refresh family: %w", err))
 	}
 	return nil
 }
@@ -341,7 +341,7 @@ func (s *AuthStore) RevokeUserFamilies(ctx context.Context, userID string, now t
 	}
 	_, err := s.pool.Exec(ctx, `UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL`, userID, now)
 	if err != nil {
-		return fmt.Errorf("postgres: revoke refresh families: %w", err)
+		return wrapUnavailable(fmt.Errorf("postgres: revoke refresh families: %w", err))
 	}
 	return nil
 }
@@ -359,7 +359,7 @@ func (s *AuthStore) PutCode(ctx context.Context, c auth.VerificationCode) error 
 			created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at`,
 		string(c.Key.Purpose), string(c.Key.Channel), c.Key.Identifier, c.Key.UserID, c.Hash, c.CreatedAt, c.ExpiresAt)
 	if err != nil {
-		return fmt.Errorf("postgres: store code: %w", err)
+		return wrapUnavailable(fmt.Errorf("postgres: store code: %w", err))
 	}
 	return nil
 }
@@ -371,7 +371,7 @@ func (s *AuthStore) PutCode(ctx context.Context, c auth.VerificationCode) error 
 func (s *AuthStore) CheckCode(ctx context.Context, c auth.CodeCheck) error {
 	var result error
 	key := c.Key
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var (
 			stored    []byte
 			attempts  int
@@ -406,7 +406,7 @@ func (s *AuthStore) CheckCode(ctx context.Context, c auth.CodeCheck) error {
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("postgres: check code: %w", err)
+		return wrapUnavailable(fmt.Errorf("postgres: check code: %w", err))
 	}
 	return result
 }
@@ -422,7 +422,7 @@ func (s *AuthStore) DeleteExpired(ctx context.Context, now time.Time) error {
 		`DELETE FROM refresh_tokens WHERE expires_at <= $1`,
 	} {
 		if _, err := s.pool.Exec(ctx, q, now); err != nil {
-			return fmt.Errorf("postgres: delete expired: %w", err)
+			return wrapUnavailable(fmt.Errorf("postgres: delete expired: %w", err))
 		}
 	}
 	return nil
@@ -442,4 +442,10 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// inTx runs f in a transaction; a failure to reach PostgreSQL (at begin,
+// inside f, or at commit) is reported as STORE_UNAVAILABLE.
+func (s *AuthStore) inTx(ctx context.Context, f func(pgx.Tx) error) error {
+	return wrapUnavailable(pgx.BeginFunc(ctx, s.pool, f))
 }
