@@ -79,8 +79,15 @@ func serve(ctx context.Context, o options, log *slog.Logger, ready chan<- string
 		if err != nil {
 			return fmt.Errorf("redis: %w", err)
 		}
+		opt.ContextTimeoutEnabled = true // let the command budget reach the socket
 		rdb = goredis.NewClient(opt)
 		defer rdb.Close()
+		breaker, err := redis.NewBreaker(redis.BreakerConfig{Failures: 5, Cooldown: 2 * time.Second})
+		if err != nil {
+			return err
+		}
+		rdb.AddHook(breaker)                              // fail fast while Redis is down or hung
+		rdb.AddHook(redis.Timeouts{Command: time.Second}) // one budget per command, retries included
 	}
 	if o.databaseURL != "" {
 		var err error
