@@ -44,13 +44,36 @@ const maxDepth = 10000
 // Syntax is otherwise left to the decoder.
 func checkStrict(data []byte, t reflect.Type) error {
 	sc := scanner{data: data}
-	return sc.value(t, "")
+	return sc.value(t)
 }
 
 type scanner struct {
 	data  []byte
 	pos   int
 	depth int
+	path  []pathElem // where the scan is, for messages
+}
+
+// pathElem is an object key (index -1) or an array index.
+type pathElem struct {
+	key   string
+	index int
+}
+
+// where returns the scan's position as "a.b[2].c".
+func (s *scanner) where() string {
+	var b strings.Builder
+	for _, e := range s.path {
+		if e.index >= 0 {
+			b.WriteString("[" + strconv.Itoa(e.index) + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(e.key)
+	}
+	return b.String()
 }
 
 func (s *scanner) skipSpace() {
@@ -65,16 +88,16 @@ func (s *scanner) skipSpace() {
 }
 
 // value scans one JSON value that decodes into t (nil: anything).
-func (s *scanner) value(t reflect.Type, path string) error {
+func (s *scanner) value(t reflect.Type) error {
 	s.skipSpace()
 	if s.pos >= len(s.data) {
 		return errMalformed
 	}
 	switch c := s.data[s.pos]; c {
 	case '{':
-		return s.object(t, path)
+		return s.object(t)
 	case '[':
-		return s.array(t, path)
+		return s.array(t)
 	case '"':
 		_, err := s.str(false)
 		return err
@@ -107,7 +130,7 @@ func (s *scanner) enter() error {
 	return nil
 }
 
-func (s *scanner) object(t reflect.Type, path string) error {
+func (s *scanner) object(t reflect.Type) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -141,10 +164,10 @@ func (s *scanner) object(t reflect.Type, path string) error {
 			return err
 		}
 		if dup := seenKey(&seen, &seenSet, key); dup {
-			if path == "" {
+			if len(s.path) == 0 {
 				return ErrInvalidBody.WithMessage("duplicate key %q", clip(key))
 			}
-			return ErrInvalidBody.WithMessage("duplicate key %q in %s", clip(key), clip(path))
+			return ErrInvalidBody.WithMessage("duplicate key %q in %s", clip(key), clip(s.where()))
 		}
 		next := elem
 		if fields != nil {
@@ -162,9 +185,11 @@ func (s *scanner) object(t reflect.Type, path string) error {
 			return errMalformed
 		}
 		s.pos++
-		if err := s.value(next, join(path, key)); err != nil {
+		s.path = append(s.path, pathElem{key: key, index: -1})
+		if err := s.value(next); err != nil {
 			return err
 		}
+		s.path = s.path[:len(s.path)-1]
 		s.skipSpace()
 		if s.pos >= len(s.data) {
 			return errMalformed
@@ -181,7 +206,7 @@ func (s *scanner) object(t reflect.Type, path string) error {
 	}
 }
 
-func (s *scanner) array(t reflect.Type, path string) error {
+func (s *scanner) array(t reflect.Type) error {
 	if err := s.enter(); err != nil {
 		return err
 	}
@@ -198,9 +223,11 @@ func (s *scanner) array(t reflect.Type, path string) error {
 		return nil
 	}
 	for i := 0; ; i++ {
-		if err := s.value(elem, path+"["+strconv.Itoa(i)+"]"); err != nil {
+		s.path = append(s.path, pathElem{index: i})
+		if err := s.value(elem); err != nil {
 			return err
 		}
+		s.path = s.path[:len(s.path)-1]
 		s.skipSpace()
 		if s.pos >= len(s.data) {
 			return errMalformed
@@ -334,13 +361,6 @@ func seenKey(seen *[]string, set *map[string]struct{}, key string) bool {
 		}
 	}
 	return false
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }
 
 var (
