@@ -219,8 +219,6 @@ type identifierBody struct {
 	Code  *string `json:"code"`
 }
 
-var errIdentifierRequired = rv.E(rv.KindInvalid, "INVALID_BODY", "")
-
 // decodeIdentifier reads an identifierBody. ch is the channel the endpoint
 // requires, or "" when either is accepted.
 func decodeIdentifier(w http.ResponseWriter, r *http.Request, ch auth.Channel) (string, *string, error) {
@@ -230,9 +228,9 @@ func decodeIdentifier(w http.ResponseWriter, r *http.Request, ch auth.Channel) (
 	}
 	switch {
 	case ch == auth.ChannelPhone && (b.Phone == nil || b.Email != nil):
-		return "", nil, errIdentifierRequired.WithMessage(`the body needs "phone" (and "code" to confirm)`)
+		return "", nil, ErrInvalidBody.WithMessage(`the body needs "phone" (and "code" to confirm)`)
 	case ch == auth.ChannelEmail && (b.Email == nil || b.Phone != nil):
-		return "", nil, errIdentifierRequired.WithMessage(`the body needs "email" (and "code" to confirm)`)
+		return "", nil, ErrInvalidBody.WithMessage(`the body needs "email" (and "code" to confirm)`)
 	case b.Phone != nil:
 		return *b.Phone, b.Code, nil
 	}
@@ -251,7 +249,7 @@ func loginChannel(w http.ResponseWriter, r *http.Request) (auth.Channel, string,
 	case b.Email != nil && b.Phone == nil:
 		return auth.ChannelEmail, *b.Email, b.Code, nil
 	}
-	return "", "", nil, errIdentifierRequired.WithMessage(`the body needs exactly one of "phone" and "email"`)
+	return "", "", nil, ErrInvalidBody.WithMessage(`the body needs exactly one of "phone" and "email"`)
 }
 
 // POST /auth/login/start {phone|email} → 202 whether or not an account has it
@@ -261,7 +259,7 @@ func (t *Transport) loginStart(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if code != nil {
-		return errIdentifierRequired.WithMessage(`"code" belongs to POST /auth/login`)
+		return ErrInvalidBody.WithMessage(`"code" belongs to POST /auth/login`)
 	}
 	if err := t.cfg.Accounts.StartLogin(r.Context(), ch, id, t.clientIP(r)); err != nil {
 		return err
@@ -277,7 +275,7 @@ func (t *Transport) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if code == nil {
-		return errIdentifierRequired.WithMessage(`the body needs "code"`)
+		return ErrInvalidBody.WithMessage(`the body needs "code"`)
 	}
 	s, err := t.cfg.Accounts.Login(r.Context(), ch, id, *code, t.clientIP(r))
 	if err != nil {

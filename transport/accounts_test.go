@@ -8,8 +8,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/internal/siotest"
 	"github.com/rendezvous-go/rendezvous/transport"
 	"github.com/rendezvous-go/rendezvous/transport/socketio"
@@ -67,7 +69,8 @@ func TestSignupCookieAttributes(t *testing.T) {
 }
 
 func TestAccountsREST(t *testing.T) {
-	s := newStack(t, options{})
+	clock := fakeclock.New(time.Now())
+	s := newStack(t, options{clock: clock})
 	a := s.signup(t)
 
 	// The access token opens /users/me; nothing else does.
@@ -153,7 +156,9 @@ func TestAccountsREST(t *testing.T) {
 	wantError(t, do(t, "POST", s.URL+"/auth/login", `{"email":"a@b.co","phone":"+15555550100","code":"1"}`), 400, "INVALID_BODY")
 	wantError(t, do(t, "POST", s.URL+"/auth/login", `{"email":"a@b.co"}`), 400, "INVALID_BODY")
 
-	// Delete: the account and its tokens are gone.
+	// Delete: the account and its tokens are gone (the tokens were issued
+	// in an earlier millisecond, the cut-off's precision).
+	clock.Advance(time.Millisecond)
 	if r := do(t, "DELETE", s.URL+"/users/me", "", bearerH(b.Access)...); r.Status != 204 {
 		t.Fatalf("delete: %d %s", r.Status, r.Body)
 	}
@@ -220,7 +225,8 @@ func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 }
 
 func TestLogoutAndLogoutAll(t *testing.T) {
-	s := newStack(t, options{})
+	clock := fakeclock.New(time.Now())
+	s := newStack(t, options{clock: clock})
 	a := s.signup(t)
 	r := do(t, "POST", s.URL+"/auth/logout", "", cookieH(a.Refresh)...)
 	if r.Status != 204 {
@@ -241,6 +247,9 @@ func TestLogoutAndLogoutAll(t *testing.T) {
 	r = do(t, "POST", s.URL+"/auth/refresh", "", cookieH(b.Refresh)...)
 	var second transport.SessionResponse
 	r.json(t, &second)
+	// Both tokens were issued before the logout-all, in an earlier
+	// millisecond (the cut-off's precision).
+	clock.Advance(time.Millisecond)
 	if r := do(t, "POST", s.URL+"/auth/logout-all", "", bearerH(b.Access)...); r.Status != 204 {
 		t.Fatalf("logout-all: %d %s", r.Status, r.Body)
 	}
@@ -278,7 +287,8 @@ func TestSendRateLimitHasRetryAfter(t *testing.T) {
 }
 
 func TestUserNamespace(t *testing.T) {
-	s := newStack(t, options{})
+	clock := fakeclock.New(time.Now())
+	s := newStack(t, options{clock: clock})
 	ns := s.T.UserNamespace("/test", nil)
 	ns.On("whoami", func(sock *socketio.Socket, ev *socketio.Event) {
 		p, _ := transport.SocketPrincipal(sock)
@@ -317,6 +327,7 @@ func TestUserNamespace(t *testing.T) {
 			t.Errorf("%s: %v %s, want %s", name, err, p.Data, tc.code)
 		}
 	}
+	clock.Advance(time.Millisecond) // the cut-off's precision: after the token
 	do(t, "POST", s.URL+"/auth/logout-all", "", bearerH(a.Access)...)
 	c2, _ := siotest.Dial(context.Background(), s.URL, nil)
 	defer c2.Close()

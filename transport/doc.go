@@ -20,5 +20,17 @@
 //
 // Real-time events published by the services through the Broker reach the
 // sockets of every instance: Start subscribes this instance, and each event
-// is emitted to the local sockets that joined its target.
+// is emitted to the local sockets that joined its target. Delivery is fair
+// between targets: events are queued per target and a few workers serve
+// the targets round-robin, one event per turn, so a flooded room never
+// delays another room's events by more than a turn; each target's events
+// keep their order.
+//
+// Abuse limits, all per instance: at most Config.MaxSocketsPerUser sockets
+// per user and namespace (TOO_MANY_SOCKETS), Config.ConnectRate new
+// Engine.IO sessions per second per client IP (429 RATE_LIMITED), the
+// per-IP REST rate limit (Config.ThrottleLimit, shared through the
+// Limiter), and strict JSON bodies (exact field names, no duplicate keys,
+// valid UTF-8). Behind a proxy, Config.TrustProxy and
+// Config.TrustedProxies decide which X-Forwarded-For entry is the client.
 package transport

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
@@ -19,6 +20,17 @@ var (
 	ErrInvalidQuery = rv.E(rv.KindInvalid, "INVALID_QUERY", "a query parameter is invalid")
 	ErrRateLimited  = rv.ErrRateLimited
 	ErrNotReady     = rv.E(rv.KindUnavailable, "NOT_READY", "a store is unreachable")
+	// ErrOriginNotAllowed: the browser origin is not in Config.CORSOrigins.
+	ErrOriginNotAllowed = rv.E(rv.KindForbidden, "ORIGIN_NOT_ALLOWED", "this origin may not use the API")
+	// ErrRouteNotFound: no endpoint has this path.
+	ErrRouteNotFound = rv.E(rv.KindNotFound, "ROUTE_NOT_FOUND", "no endpoint has this path")
+	// ErrMethodNotAllowed: the path exists, with other methods. Over HTTP
+	// it is answered 405 with an Allow header (the one status that no Kind
+	// has).
+	ErrMethodNotAllowed = rv.E(rv.KindInvalid, "METHOD_NOT_ALLOWED", "this path does not accept this method")
+	// ErrTooManySockets: the user already has Config.MaxSocketsPerUser
+	// sockets open in the namespace on this instance (a CONNECT_ERROR).
+	ErrTooManySockets = rv.E(rv.KindRateLimited, "TOO_MANY_SOCKETS", "too many open connections for this user; close one first")
 )
 
 // statusOf is the one table from error Kind to HTTP status.
@@ -34,12 +46,37 @@ var statusOf = map[rv.Kind]int{
 	rv.KindUnavailable:     http.StatusServiceUnavailable,
 }
 
-// HTTPStatus returns the HTTP status for err's Kind.
+// HTTPStatus returns the HTTP status for err's Kind, or the status of a
+// transport error that has its own (405 for a method that a path does not
+// accept).
 func HTTPStatus(err error) int {
+	var hs httpStatuser
+	if errors.As(err, &hs) {
+		return hs.httpStatus()
+	}
 	if s, ok := statusOf[rv.KindOf(err)]; ok {
 		return s
 	}
 	return http.StatusInternalServerError
+}
+
+// httpStatuser is a transport error whose HTTP status is not its Kind's.
+// The Kind table stays the rule; only the transport's own errors about the
+// HTTP request itself (such as a wrong method) use this.
+type httpStatuser interface{ httpStatus() int }
+
+// headerSetter is an error that adds response headers (Allow, say) to the
+// error response.
+type headerSetter interface{ setHeaders(h http.Header) }
+
+// methodNotAllowed is ErrMethodNotAllowed for a path that accepts allow.
+type methodNotAllowed struct{ allow []string }
+
+func (e methodNotAllowed) Error() string   { return ErrMethodNotAllowed.Error() }
+func (e methodNotAllowed) Unwrap() error   { return ErrMethodNotAllowed }
+func (e methodNotAllowed) httpStatus() int { return http.StatusMethodNotAllowed }
+func (e methodNotAllowed) setHeaders(h http.Header) {
+	h.Set("Allow", strings.Join(e.allow, ", "))
 }
 
 // ErrorBody is the JSON body of every REST error: the NestJS shape plus a
@@ -83,7 +120,7 @@ func retryAfterSeconds(err error) (int, bool) {
 // client sees only the generic message.
 func (t *Transport) public(ctx context.Context, err error, attrs ...slog.Attr) (int, ErrorPayload) {
 	e := rv.AsError(err)
-	status := HTTPStatus(e)
+	status := HTTPStatus(err)
 	if e.Kind == rv.KindInternal || (e.Kind == rv.KindUnavailable && e.Err != nil) {
 		t.log.LogAttrs(ctx, slog.LevelError, "request failed", append(attrs, slog.String("code", e.Code), slog.Any("err", err))...)
 	}
@@ -94,6 +131,10 @@ func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error
 	status, p := t.public(r.Context(), err, slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	if secs, ok := retryAfterSeconds(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	var hs headerSetter
+	if errors.As(err, &hs) {
+		hs.setHeaders(w.Header())
 	}
 	writeJSON(w, status, ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 )
 
@@ -21,9 +22,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decodeBody reads one JSON object into dst: unknown fields, trailing
-// data, wrong types, a non-JSON content type and bodies over MaxBodyBytes
-// are errors of KindInvalid. An empty body decodes as {}.
+// decodeBody reads one JSON object into dst: unknown fields, keys that
+// differ from a field's exact name (JSON keys are case-sensitive here,
+// unlike encoding/json), duplicate keys, invalid UTF-8, trailing data,
+// wrong types, a non-JSON content type and bodies over MaxBodyBytes are
+// errors of KindInvalid. An empty body decodes as {}.
 func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -31,36 +34,40 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 			return ErrInvalidBody.WithMessage("Content-Type must be application/json")
 		}
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if errors.Is(err, io.EOF) {
-		return decodeJSONError(json.Unmarshal([]byte("{}"), dst))
-	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
-		return decodeJSONError(err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return ErrBodyTooLarge.WithMessage("the request body must be at most %d bytes", MaxBodyBytes)
 		}
-		return ErrInvalidBody.WithMessage("the request body must hold a single JSON object")
+		return ErrInvalidBody.WithMessage("the request body could not be read")
 	}
-	return nil
+	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
+		body = []byte("{}")
+	}
+	return decodeStrict(body, dst)
 }
 
-// decodeStrict decodes one JSON value into dst, rejecting unknown fields
-// and trailing data.
+// decodeStrict decodes one JSON value into dst with the rules of
+// decodeBody: checkStrict first, then encoding/json with unknown fields
+// and trailing data rejected.
 func decodeStrict(data []byte, dst any) error {
+	serr := checkStrict(data, reflect.TypeOf(dst))
+	if serr != nil && serr != errMalformed {
+		return serr
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeJSONError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return ErrInvalidBody.WithMessage("a single JSON object is expected")
+		return ErrInvalidBody.WithMessage("the request body must hold a single JSON object")
+	}
+	if serr != nil {
+		// The scan found the JSON malformed where encoding/json did not:
+		// refuse rather than accept what was not checked.
+		return ErrInvalidBody.WithMessage("malformed JSON")
 	}
 	return nil
 }
@@ -84,13 +91,13 @@ func decodeJSONError(err error) error {
 		if ute.Field == "" {
 			return ErrInvalidBody.WithMessage("the request body must be a JSON object")
 		}
-		return ErrInvalidBody.WithMessage("field %q must be of type %s", ute.Field, jsonType(ute.Type.Kind().String()))
+		return ErrInvalidBody.WithMessage("field %q must be of type %s", clip(ute.Field), jsonType(ute.Type.Kind().String()))
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return ErrInvalidBody.WithMessage("malformed JSON: unexpected end of body")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return ErrInvalidBody.WithMessage("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		return ErrInvalidBody.WithMessage("unknown field %s", clip(strings.TrimPrefix(err.Error(), "json: unknown field ")))
 	}
-	return ErrInvalidBody.WithMessage("%s", strings.TrimPrefix(fmt.Sprint(err), "json: "))
+	return ErrInvalidBody.WithMessage("%s", clip(strings.TrimPrefix(fmt.Sprint(err), "json: ")))
 }
 
 func jsonType(goKind string) string {

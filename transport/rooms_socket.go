@@ -34,7 +34,7 @@ func (t *Transport) mountRoomsNamespace() {
 	ns := t.rooms
 	ns.OnConnect(func(ctx context.Context, s *socketio.Socket, authData json.RawMessage) error {
 		token := handshakeToken(s, authData)
-		code, userID, err := t.cfg.Rooms.Authenticate(ctx, token)
+		code, userID, err := t.authenticateRoomSocket(ctx, s, token)
 		if err != nil {
 			return t.connectError(ctx, rooms.Namespace, err)
 		}
@@ -62,6 +62,7 @@ func (t *Transport) mountRoomsNamespace() {
 		return nil
 	})
 	ns.OnDisconnect(func(s *socketio.Socket, reason string) {
+		t.sockets.release(s) // before user:disconnected can be published
 		sess, ok := s.Data().(*roomSession)
 		if !ok {
 			return

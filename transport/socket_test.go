@@ -9,10 +9,13 @@ import (
 	"github.com/rendezvous-go/rendezvous/internal/siotest"
 	"github.com/rendezvous-go/rendezvous/internal/testenv"
 	"github.com/rendezvous-go/rendezvous/rooms"
+	"github.com/rendezvous-go/rendezvous/store/memory"
 	redisstore "github.com/rendezvous-go/rendezvous/store/redis"
 )
 
-const wait = 5 * time.Second
+// wait bounds every wait for an event that must come: generous, so that a
+// loaded machine is never mistaken for a bug.
+const wait = 20 * time.Second
 
 func dial(t testing.TB, s *stack) *siotest.Client {
 	t.Helper()
@@ -280,15 +283,41 @@ func TestRoomsCloseOnHostLeave(t *testing.T) {
 	}
 }
 
+// disconnectWatch is a room store that reports every socket closed.
+type disconnectWatch struct {
+	rooms.Store
+	closed chan rooms.Member
+}
+
+func (w disconnectWatch) AddConnection(ctx context.Context, wr rooms.Write, code, userID string, delta int) (rooms.Member, error) {
+	m, err := w.Store.AddConnection(ctx, wr, code, userID, delta)
+	if err == nil && delta < 0 {
+		w.closed <- m
+	}
+	return m, err
+}
+
 func TestUserDisconnectedOnLastSocket(t *testing.T) {
-	s := newStack(t, options{})
+	watch := disconnectWatch{Store: memory.NewRoomStore(nil), closed: make(chan rooms.Member, 16)}
+	s := newStack(t, options{store: watch})
 	host := s.create(t, "Host")
 	bob := s.join(t, host.RoomCode, "Bob")
 	hc, _ := member(t, s, host)
 	b1, _ := member(t, s, bob)
 	b2, _ := member(t, s, bob)
 	b1.Close()
-	time.Sleep(200 * time.Millisecond)
+	select {
+	case m := <-watch.closed:
+		if m.ID != bob.UserID || m.Connections != 1 {
+			t.Fatalf("closing one of Bob's two sockets left %+v", m)
+		}
+	case <-time.After(wait):
+		t.Fatal("the server did not record the closed socket")
+	}
+	// Anything the closed socket published reaches the host before the
+	// lock toggle published after it.
+	ack(t, hc, rooms.EventToggleLock)
+	waitEvent(t, hc, rooms.EventLockToggled, nil)
 	for _, n := range hc.Events(rooms.Namespace) {
 		if n == rooms.EventUserDisconnected {
 			t.Fatal("user:disconnected while Bob still has a socket")

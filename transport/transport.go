@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
-	"slices"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -66,10 +65,19 @@ type Config struct {
 	ThrottleLimit int
 	// ThrottleWindow is the rate-limit window. Default one minute.
 	ThrottleWindow time.Duration
-	// TrustProxy takes the client IP from X-Forwarded-For (its first
-	// entry) instead of the connection's address. Enable it only behind a
-	// proxy that sets the header.
+	// TrustProxy takes the client IP of rate limits from X-Forwarded-For
+	// instead of the connection's address. Enable it only behind a proxy
+	// that appends to the header. Without TrustedProxies exactly one hop is
+	// trusted: the right-most entry, as written by the proxy in front of
+	// this server, is the client. The left-hand entries come from the
+	// client itself and are never used.
 	TrustProxy bool
+	// TrustedProxies lists the proxy networks in front of this server (for
+	// example 10.0.0.0/8), used when TrustProxy is set: the connection's
+	// peer must be one of them, else its address is the client IP;
+	// X-Forwarded-For is then walked from the right, skipping the entries
+	// inside these networks, and the first other entry is the client IP.
+	TrustedProxies []netip.Prefix
 
 	// EventRate is the number of Socket.IO events one connection may send
 	// per second on average, and EventBurst how many at once. Defaults 10
@@ -90,6 +98,23 @@ type Config struct {
 	// 25 s and 20 s.
 	PingInterval, PingTimeout time.Duration
 
+	// MaxSocketsPerUser is how many sockets one user may have open at once
+	// in one namespace (/rooms, and those made with UserNamespace) on this
+	// instance; a connect beyond it gets a CONNECT_ERROR with data.code
+	// TOO_MANY_SOCKETS. The count is per instance, not shared through the
+	// Broker. Default 5; negative disables the limit.
+	MaxSocketsPerUser int
+	// ConnectRate is how many new Engine.IO sessions (handshakes) one
+	// client IP may open per second on this instance, in bursts of twice
+	// that; beyond it the handshake is answered 429 RATE_LIMITED with
+	// Retry-After. Requests of an open session are not counted. Default 50;
+	// negative disables the limit.
+	ConnectRate float64
+
+	// Clock tells the time of the handshake rate limit. Default
+	// rendezvous.SystemClock.
+	Clock rv.Clock
+
 	// Logger receives request failures. Default: silent.
 	Logger *slog.Logger
 }
@@ -100,6 +125,10 @@ type Transport struct {
 	log   *slog.Logger
 	io    *socketio.Server
 	rooms *socketio.Namespace
+
+	sockets    *socketCap // per-user socket cap; nil when disabled
+	handshakes *ipLimiter // per-IP handshake limit; nil when disabled
+	fanout     *fanout    // delivers the Broker's events
 
 	mu    sync.Mutex
 	unsub func()
@@ -154,6 +183,9 @@ func New(cfg Config) (*Transport, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if err := limitDefaults(&cfg); err != nil {
+		return nil, err
+	}
 	t := &Transport{cfg: cfg, log: cfg.Logger}
 	t.io = socketio.NewServer(socketio.Config{
 		PingInterval: cfg.PingInterval,
@@ -165,6 +197,7 @@ func New(cfg Config) (*Transport, error) {
 		t.rooms = t.io.Of(rooms.Namespace)
 		t.mountRoomsNamespace()
 	}
+	t.initLimits()
 	return t, nil
 }
 
@@ -181,10 +214,11 @@ func (t *Transport) Start(ctx context.Context) error {
 	if t.unsub != nil {
 		return errors.New("transport: already started")
 	}
-	unsub, err := t.cfg.Broker.Subscribe(ctx, t.deliver)
+	unsub, err := t.cfg.Broker.Subscribe(ctx, t.fanout.enqueue)
 	if err != nil {
 		return err
 	}
+	t.fanout.start()
 	t.unsub = unsub
 	return nil
 }
@@ -199,6 +233,7 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 		t.unsub()
 		t.unsub = nil
 	}
+	t.fanout.stop()
 	t.mu.Unlock()
 	return err
 }
@@ -228,7 +263,14 @@ type route struct {
 	unthrottled  bool // exempt from the per-IP rate limit
 }
 
-// Mount registers every REST handler and the Socket.IO endpoint on mux.
+// Mount registers every REST handler and the Socket.IO endpoint on mux,
+// and a catch-all for the other paths under the prefix (Prefix+"/", or
+// "/" without a prefix) that answers the JSON error body: 404
+// ROUTE_NOT_FOUND, or 405 METHOD_NOT_ALLOWED with Allow when the path
+// exists with other methods. The host application's more specific routes
+// on mux keep working; to serve its own pages at "/" with an empty
+// Prefix, it registers "/" before calling Mount (unknown paths are then
+// its own).
 func (t *Transport) Mount(mux *http.ServeMux) {
 	p := t.cfg.Prefix
 	var routes []route
@@ -265,7 +307,8 @@ func (t *Transport) Mount(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil
 	}))
-	mux.Handle(t.cfg.SocketIOPath, t.io)
+	mux.Handle(t.cfg.SocketIOPath, t.socketHandler())
+	t.mountCatchAll(mux)
 }
 
 // Handler returns a new ServeMux with everything mounted.
@@ -310,65 +353,6 @@ func (t *Transport) throttle(route string, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-// clientIP is the address rate limits count against.
-func (t *Transport) clientIP(r *http.Request) string {
-	if t.cfg.TrustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// originAllowed reports whether a browser origin may use the API. Requests
-// without an Origin header (not from a browser) are allowed.
-func (t *Transport) originAllowed(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	return origin == "" || slices.Contains(t.cfg.CORSOrigins, "*") || slices.Contains(t.cfg.CORSOrigins, origin)
-}
-
-// cors adds the CORS response headers for allowed origins and refuses
-// disallowed ones.
-func (t *Transport) cors(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin != "" {
-			if !t.originAllowed(r) {
-				t.writeError(w, r, rv.E(rv.KindForbidden, "ORIGIN_NOT_ALLOWED", "this origin may not use the API"))
-				return
-			}
-			h := w.Header()
-			h.Set("Access-Control-Allow-Origin", origin)
-			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Set("Access-Control-Expose-Headers", "Retry-After")
-			h.Add("Vary", "Origin")
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// preflight answers CORS preflight requests for one path.
-func (t *Transport) preflight(methods []string) http.Handler {
-	allow := strings.Join(append(methods, "OPTIONS"), ", ")
-	return t.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Allow", allow)
-		if r.Header.Get("Origin") != "" {
-			h.Set("Access-Control-Allow-Methods", allow)
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
-			h.Set("Access-Control-Max-Age", "600")
-		}
-		w.WriteHeader(http.StatusNoContent)
-	}))
 }
 
 // bearer returns the token of an "Authorization: Bearer" header.

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +32,8 @@ type stack struct {
 	Accounts *auth.Service
 	T        *transport.Transport
 	Codes    *codeBox
+	Broker   transport.Broker
+	Store    rooms.Store
 }
 
 type options struct {
@@ -47,6 +51,12 @@ type options struct {
 	authStore        auth.Store
 	payments         billing.Payments
 	signupBonus      int
+	maxSockets       int
+	connectRate      float64
+	trustProxy       bool
+	trustedProxies   []netip.Prefix
+	clock            rv.Clock
+	logger           *slog.Logger
 }
 
 // codeBox is a CodeSender that keeps the last code sent to each
@@ -95,7 +105,7 @@ func newStack(t testing.TB, o options) *stack {
 		o.authStore = memory.NewAuthStore(nil)
 	}
 	codes := &codeBox{}
-	acfg := auth.Config{Store: o.authStore, Cutoffs: memory.NewCutoffStore(nil), Limiter: o.limiter, Sender: codes, Secret: []byte(testSecret), Production: o.production}
+	acfg := auth.Config{Store: o.authStore, Cutoffs: memory.NewCutoffStore(nil), Limiter: o.limiter, Sender: codes, Secret: []byte(testSecret), Production: o.production, Clock: o.clock}
 	if o.noSender {
 		acfg.Sender = nil
 	}
@@ -122,6 +132,8 @@ func newStack(t testing.TB, o options) *stack {
 		Billing: wallet,
 		Rooms:   svc, Accounts: accounts, Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle,
 		CORSOrigins: o.cors, Ready: o.ready, EventRate: o.eventRate,
+		MaxSocketsPerUser: o.maxSockets, ConnectRate: o.connectRate,
+		TrustProxy: o.trustProxy, TrustedProxies: o.trustedProxies, Clock: o.clock, Logger: o.logger,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +148,7 @@ func newStack(t testing.TB, o options) *stack {
 		_ = tr.Shutdown(ctx)
 		srv.Close()
 	})
-	return &stack{URL: srv.URL, Rooms: svc, Accounts: accounts, T: tr, Codes: codes}
+	return &stack{URL: srv.URL, Rooms: svc, Accounts: accounts, T: tr, Codes: codes, Broker: o.broker, Store: o.store}
 }
 
 type response struct {

@@ -16,7 +16,9 @@ func TargetUser(userID string) string { return "user:" + userID }
 // token of Config.Accounts: at connect the token (handshake auth.token, or
 // an Authorization: Bearer header) must be a valid, unrevoked access token,
 // else the client gets a CONNECT_ERROR with data.code TOKEN_MISSING,
-// TOKEN_INVALID, TOKEN_EXPIRED or TOKEN_REVOKED. An accepted socket joins
+// TOKEN_INVALID, TOKEN_EXPIRED or TOKEN_REVOKED; a user who already has
+// Config.MaxSocketsPerUser sockets in the namespace on this instance gets
+// TOO_MANY_SOCKETS, before next runs. An accepted socket joins
 // TargetUser(userID), so events published to that target reach it, and
 // carries its auth.Principal (SocketPrincipal). next, when not nil, runs
 // after the check, as the namespace's own connect handler.
@@ -32,6 +34,9 @@ func (t *Transport) UserNamespace(name string, next socketio.ConnectHandler) *so
 	ns.OnConnect(func(ctx context.Context, s *socketio.Socket, authData json.RawMessage) error {
 		p, err := t.authenticate(ctx, handshakeToken(s, authData))
 		if err != nil {
+			return t.connectError(ctx, name, err)
+		}
+		if err := t.sockets.acquire(s, p.UserID); err != nil {
 			return t.connectError(ctx, name, err)
 		}
 		s.SetData(p)

@@ -121,6 +121,7 @@ const STATUS_TEXT = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  405: "Method Not Allowed",
   429: "Too Many Requests",
 };
 

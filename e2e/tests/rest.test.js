@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, describe, test } from "node:test";
 
 import {
+  BASE_URL,
   CODE_RE,
   JWT_SECRET,
   T,
@@ -297,17 +298,27 @@ describe("POST /rooms/:code/rejoin", () => {
 });
 
 describe("CORS", () => {
-  test("preflight and simple requests carry the CORS headers", T, async () => {
+  // The servers run with the default CORS_ORIGINS "*": every origin, never
+  // with credentials.
+  test("preflight and simple requests carry the CORS headers: * and no credentials", T, async () => {
     const pre = await api("OPTIONS", "/rooms", {
       headers: { Origin: "http://game.example", "Access-Control-Request-Method": "POST" },
     });
     assert.equal(pre.status, 204);
-    assert.equal(pre.headers.get("access-control-allow-origin"), "http://game.example");
+    assert.equal(pre.headers.get("access-control-allow-origin"), "*");
+    assert.equal(pre.headers.get("access-control-allow-credentials"), null);
     assert.match(pre.headers.get("access-control-allow-methods") ?? "", /POST/);
     assert.match(pre.headers.get("access-control-allow-headers") ?? "", /Authorization/i);
 
     const res = await api("POST", "/rooms", { body: { displayName: "Alice" }, headers: { Origin: "http://game.example" } });
     assert.equal(res.status, 201);
-    assert.equal(res.headers.get("access-control-allow-origin"), "http://game.example");
+    assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    assert.equal(res.headers.get("access-control-allow-credentials"), null);
+
+    const hs = await fetch(`${BASE_URL}/socket.io/?EIO=4&transport=polling`, { headers: { Origin: "http://game.example" } });
+    await hs.text();
+    assert.equal(hs.status, 200);
+    assert.equal(hs.headers.get("access-control-allow-origin"), "*");
+    assert.equal(hs.headers.get("access-control-allow-credentials"), null);
   });
 });
