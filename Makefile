@@ -17,7 +17,8 @@ FUZZ_TARGETS := \
 	./transport/socketio:FuzzDecodeEnginePacket \
 	./transport/socketio:FuzzDecodePayload \
 	./transport/socketio:FuzzDecodeSocketPacket \
-	./transport:FuzzRoomsREST
+	./transport:FuzzRoomsREST \
+	./transport:FuzzCheckStrict
 
 # The Stripe API fake the billing tests run against (internal/testenv finds
 # it in ./bin); keep in step with testenv.StripeMockVersion.

@@ -22,7 +22,7 @@ go build -o "$bin/server" ./examples/server
 go build -o "$bin/rvload" ./cmd/rvload
 
 prefix="rvbench:$$:"
-env_vars=(PORT="$port" THROTTLE_LIMIT=0 ROOM_MAX_USERS="$members" SOCKET_EVENT_RATE=-1 LOG_LEVEL=error
+env_vars=(PORT="$port" THROTTLE_LIMIT=0 ROOM_MAX_USERS="$members" SOCKET_EVENT_RATE=-1 SOCKET_CONNECT_RATE=0 LOG_LEVEL=error
 	JWT_SECRET=bench-secret-bench-secret-bench-secret)
 if [ "$mode" = redis ]; then
 	env_vars+=(REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}" REDIS_PREFIX="$prefix")

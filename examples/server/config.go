@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -46,23 +47,31 @@ type config struct {
 	CORSOrigins []string
 	APIPrefix   string
 	TrustProxy  bool
+	// TrustedProxies are the CIDRs of the proxies in front of the server.
+	TrustedProxies []netip.Prefix
 
 	HTTPReadTimeout    time.Duration
 	HTTPWriteTimeout   time.Duration
 	HTTPIdleTimeout    time.Duration
 	HTTPMaxHeaderBytes int
 
-	RoomCodeAlphabet       string
-	RoomCodeLength         int
-	RoomMaxUsers           int
-	RoomTTL                time.Duration
-	RoomCloseOnHostLeave   bool
-	DisplayNameMin         int
-	DisplayNameMax         int
-	ThrottleTTL            time.Duration
-	ThrottleLimit          int
-	SocketEventRate        float64
-	SocketEventBurst       int
+	RoomCodeAlphabet     string
+	RoomCodeLength       int
+	RoomMaxUsers         int
+	RoomTTL              time.Duration
+	RoomCloseOnHostLeave bool
+	DisplayNameMin       int
+	DisplayNameMax       int
+	ThrottleTTL          time.Duration
+	ThrottleLimit        int
+	SocketEventRate      float64
+	SocketEventBurst     int
+	// RoomMaxSocketsPerUser caps one user's sockets per namespace on this
+	// instance; negative disables.
+	RoomMaxSocketsPerUser int
+	// SocketConnectRate is new Engine.IO sessions per second per client
+	// IP; negative disables.
+	SocketConnectRate      float64
 	ShutdownTimeout        time.Duration
 	SocketIOPingIntervalMS int
 	SocketIOPingTimeoutMS  int
@@ -99,6 +108,38 @@ func (e *envReader) int(name string, def, lo, hi int) int {
 	if err != nil || n < lo || n > hi {
 		e.errs = append(e.errs, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, v))
 		return def
+	}
+	return n
+}
+
+// prefixes reads a comma-separated list of CIDRs (a bare address counts as
+// a single-address prefix).
+func (e *envReader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(e.get(name), ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				e.errs = append(e.errs, fmt.Errorf("%s: %q is not a CIDR such as 10.0.0.0/8", name, f))
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// disabledAtZero maps an environment value where 0 disables a limit to the
+// library's convention, where a negative value disables it.
+func disabledAtZero(n int) int {
+	if n == 0 {
+		return -1
 	}
 	return n
 }
@@ -214,6 +255,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.CORSOrigins = e.origins("CORS_ORIGINS", c.Production)
 	c.APIPrefix = e.str("API_PREFIX", "")
 	c.TrustProxy = e.bool("TRUST_PROXY", false)
+	c.TrustedProxies = e.prefixes("TRUSTED_PROXIES")
 
 	c.RoomCodeAlphabet = e.str("ROOM_CODE_ALPHABET", "")
 	c.RoomCodeLength = e.int("ROOM_CODE_LENGTH", 4, 1, 16)
@@ -229,6 +271,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.ThrottleLimit = e.int("THROTTLE_LIMIT", 20, 0, maxInt)
 	c.SocketEventRate = e.float("SOCKET_EVENT_RATE", 10)
 	c.SocketEventBurst = e.int("SOCKET_EVENT_BURST", 20, 1, maxInt)
+	c.RoomMaxSocketsPerUser = disabledAtZero(e.int("ROOM_MAX_SOCKETS_PER_USER", 5, 0, 100000))
+	if c.SocketConnectRate = e.float("SOCKET_CONNECT_RATE", 50); c.SocketConnectRate < 0 {
+		e.errs = append(e.errs, errors.New("SOCKET_CONNECT_RATE must not be negative (0 disables the limit)"))
+	} else if c.SocketConnectRate == 0 {
+		c.SocketConnectRate = -1
+	}
 	c.ShutdownTimeout = e.ms("SHUTDOWN_TIMEOUT_MS", 10000, 0, 3600000)
 	c.SocketIOPingIntervalMS = e.int("SOCKETIO_PING_INTERVAL_MS", 25000, 100, 3600000)
 	c.SocketIOPingTimeoutMS = e.int("SOCKETIO_PING_TIMEOUT_MS", 20000, 100, 3600000)
