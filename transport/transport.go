@@ -71,9 +71,11 @@ type Config struct {
 	// proxy that sets the header.
 	TrustProxy bool
 
-	// EventRate is the number of Socket.IO events one connection may send
-	// per second on average, and EventBurst how many at once. Defaults 10
-	// and 20. A negative EventRate disables the limit.
+	// EventRate is the number of Socket.IO packets one connection may send
+	// per second on average, and EventBurst how many at once, counting
+	// every namespace CONNECT and every event, in all namespaces (the
+	// limit of socketio.Config.EventRate). Defaults 10 and 20. A negative
+	// EventRate disables the limit.
 	EventRate  float64
 	EventBurst int
 
@@ -160,6 +162,8 @@ func New(cfg Config) (*Transport, error) {
 		PingTimeout:  cfg.PingTimeout,
 		CheckOrigin:  t.originAllowed,
 		Logger:       cfg.Logger,
+		EventRate:    cfg.EventRate, // negative: no limit
+		EventBurst:   cfg.EventBurst,
 	})
 	if cfg.Rooms != nil {
 		t.rooms = t.io.Of(rooms.Namespace)
