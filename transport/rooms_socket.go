@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"sync"
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
@@ -15,7 +14,6 @@ import (
 // roomSession is the state of one socket in /rooms.
 type roomSession struct {
 	code, userID string
-	bucket       bucket
 }
 
 // Ack is the acknowledgement of a client event when the client asked for
@@ -39,7 +37,6 @@ func (t *Transport) mountRoomsNamespace() {
 			return t.connectError(ctx, rooms.Namespace, err)
 		}
 		sess := &roomSession{code: code, userID: userID}
-		sess.bucket.init(t.cfg.EventRate, t.cfg.EventBurst)
 		s.SetData(sess)
 		s.Join(rooms.TargetRoom(code), rooms.TargetUser(userID))
 		// room:state goes first; user:connected, published by Connected,
@@ -102,6 +99,11 @@ func (t *Transport) mountRoomsNamespace() {
 		}
 		return Ack{OK: true}, t.cfg.Rooms.TransferHost(ctx, sess.code, sess.userID, p.NewHostID)
 	}))
+	// Events over the connection's rate limit (socketio.Config.EventRate),
+	// the host application's own /rooms events included.
+	ns.OnRateLimited(t.roomEvent(func(context.Context, *roomSession, json.RawMessage) (Ack, error) {
+		return Ack{}, ErrRateLimited.WithMessage("too many events; slow down")
+	}))
 }
 
 // connectError turns err into the CONNECT_ERROR a client sees:
@@ -111,8 +113,8 @@ func (t *Transport) connectError(ctx context.Context, namespace string, err erro
 	return &socketio.ConnectError{Message: p.Message, Data: map[string]string{"code": p.Code}}
 }
 
-// roomEvent adapts a /rooms event handler: rate limit, first argument,
-// timeout, error:room on failure, and the acknowledgement when asked for.
+// roomEvent adapts a /rooms event handler: first argument, timeout,
+// error:room on failure, and the acknowledgement when asked for.
 func (t *Transport) roomEvent(h func(ctx context.Context, sess *roomSession, arg json.RawMessage) (Ack, error)) socketio.EventHandler {
 	return func(s *socketio.Socket, ev *socketio.Event) {
 		sess, ok := s.Data().(*roomSession)
@@ -125,15 +127,11 @@ func (t *Transport) roomEvent(h func(ctx context.Context, sess *roomSession, arg
 			ack Ack
 			err error
 		)
-		if !sess.bucket.take(time.Now()) {
-			err = ErrRateLimited.WithMessage("too many events; slow down")
-		} else {
-			var arg json.RawMessage
-			if len(ev.Args) > 0 {
-				arg = ev.Args[0]
-			}
-			ack, err = h(ctx, sess, arg)
+		var arg json.RawMessage
+		if len(ev.Args) > 0 {
+			arg = ev.Args[0]
 		}
+		ack, err = h(ctx, sess, arg)
 		if err != nil {
 			_, p := t.public(ctx, err, slog.String("event", ev.Name))
 			_ = s.Emit(rooms.EventError, p)
@@ -169,34 +167,4 @@ func handshakeToken(s *socketio.Socket, authData json.RawMessage) string {
 		return bearer(r)
 	}
 	return ""
-}
-
-// bucket is a token bucket limiting the events of one connection.
-type bucket struct {
-	mu     sync.Mutex
-	rate   float64
-	burst  float64
-	tokens float64
-	last   time.Time
-}
-
-func (b *bucket) init(rate float64, burst int) {
-	b.rate, b.burst, b.tokens = rate, float64(burst), float64(burst)
-}
-
-func (b *bucket) take(now time.Time) bool {
-	if b.rate < 0 {
-		return true
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !b.last.IsZero() {
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-	}
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
 }

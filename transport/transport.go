@@ -79,9 +79,11 @@ type Config struct {
 	// inside these networks, and the first other entry is the client IP.
 	TrustedProxies []netip.Prefix
 
-	// EventRate is the number of Socket.IO events one connection may send
-	// per second on average, and EventBurst how many at once. Defaults 10
-	// and 20. A negative EventRate disables the limit.
+	// EventRate is the number of Socket.IO packets one connection may send
+	// per second on average, and EventBurst how many at once, counting
+	// every namespace CONNECT and every event, in all namespaces (the
+	// limit of socketio.Config.EventRate). Defaults 10 and 20. A negative
+	// EventRate disables the limit.
 	EventRate  float64
 	EventBurst int
 
@@ -192,6 +194,8 @@ func New(cfg Config) (*Transport, error) {
 		PingTimeout:  cfg.PingTimeout,
 		CheckOrigin:  t.originAllowed,
 		Logger:       cfg.Logger,
+		EventRate:    cfg.EventRate, // negative: no limit
+		EventBurst:   cfg.EventBurst,
 	})
 	if cfg.Rooms != nil {
 		t.rooms = t.io.Of(rooms.Namespace)

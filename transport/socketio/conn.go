@@ -79,15 +79,22 @@ type conn struct {
 	hbDue        time.Time
 	awaitingPong bool
 
-	connTimer     *time.Timer
-	everConnected bool
+	// Connect timeout: armed while no socket of the session is connected.
+	connTimer stopper
+	connGen   uint64 // identifies the armed connTimer
+	connected int    // sockets in state socketConnected
+
+	// bucket limits the inbound packets; used by dispatch only.
+	bucket tokenBucket
 
 	sockets []*Socket
 	bin     *socketPacket // binary packet waiting for its attachments
 }
 
 func newConn(s *Server, r *http.Request) *conn {
-	return &conn{srv: s, sid: newID(), req: newRequestInfo(r)}
+	c := &conn{srv: s, sid: newID(), req: newRequestInfo(r)}
+	c.bucket.init(s.cfg.EventRate, s.cfg.EventBurst)
+	return c
 }
 
 func (c *conn) openPacket(transport string) []byte {
@@ -116,9 +123,24 @@ func (c *conn) start() {
 	d := c.srv.cfg.PingInterval
 	c.hbDue = time.Now().Add(d)
 	c.hb = time.AfterFunc(d, c.onHeartbeat)
-	if t := c.srv.cfg.ConnectTimeout; t > 0 && !c.everConnected {
-		c.connTimer = time.AfterFunc(t, c.onConnectTimeout)
+	if c.connected == 0 {
+		c.armConnectTimeoutLocked()
 	}
+}
+
+// armConnectTimeoutLocked starts the connect timeout, replacing any armed
+// one. c.mu must be held.
+func (c *conn) armConnectTimeoutLocked() {
+	t := c.srv.cfg.ConnectTimeout
+	if t <= 0 || c.state != stateOpen {
+		return
+	}
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+	}
+	c.connGen++
+	gen := c.connGen
+	c.connTimer = c.srv.afterFunc(t, func() { c.onConnectTimeout(gen) })
 }
 
 func (c *conn) onHeartbeat() {
@@ -158,9 +180,11 @@ func (c *conn) onPong() {
 	c.mu.Unlock()
 }
 
-func (c *conn) onConnectTimeout() {
+// onConnectTimeout closes the session if the timer gen is still the armed
+// one and no socket connected meanwhile.
+func (c *conn) onConnectTimeout(gen uint64) {
 	c.mu.Lock()
-	expired := c.state == stateOpen && !c.everConnected
+	expired := c.state == stateOpen && c.connected == 0 && c.connGen == gen
 	c.mu.Unlock()
 	if expired {
 		c.srv.log.Debug("socketio: no namespace connected in time, closing", "sid", c.sid)
@@ -168,14 +192,27 @@ func (c *conn) onConnectTimeout() {
 	}
 }
 
+// markConnected counts a socket that just connected, which disarms the
+// connect timeout. It is called with the socket's mu held, in the critical
+// section that made it connected.
 func (c *conn) markConnected() {
 	c.mu.Lock()
-	if !c.everConnected {
-		c.everConnected = true
-		if c.connTimer != nil {
-			c.connTimer.Stop()
-			c.connTimer = nil
-		}
+	c.connected++
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+		c.connTimer = nil
+		c.connGen++
+	}
+	c.mu.Unlock()
+}
+
+// markDisconnected counts a connected socket that left; when it was the
+// last one, the connect timeout starts again.
+func (c *conn) markDisconnected() {
+	c.mu.Lock()
+	c.connected--
+	if c.connected == 0 {
+		c.armConnectTimeoutLocked()
 	}
 	c.mu.Unlock()
 }
@@ -250,6 +287,7 @@ func (c *conn) closeWith(reason string, mode closeMode) {
 	if c.connTimer != nil {
 		c.connTimer.Stop()
 		c.connTimer = nil
+		c.connGen++
 	}
 	sockets := c.sockets
 	c.sockets = nil
@@ -633,11 +671,21 @@ func (c *conn) dispatch(p *socketPacket) {
 	switch p.Type {
 	case sioConnect:
 		if s != nil {
-			c.srv.log.Debug("socketio: duplicate CONNECT", "sid", c.sid, "nsp", p.Nsp)
+			c.srv.log.Debug("socketio: duplicate CONNECT", "sid", c.sid, "nsp", clip(p.Nsp))
 			c.closeWith("parse error", closeNotify)
 			return
 		}
 		n := c.srv.namespace(p.Nsp)
+		if n == nil && len(p.Nsp) > maxEcho {
+			// No reply could name such a namespace without echoing it.
+			c.srv.log.Debug("socketio: CONNECT to a long unknown namespace", "sid", c.sid, "nsp", clip(p.Nsp))
+			c.closeWith("parse error", closeNotify)
+			return
+		}
+		if !c.allow() {
+			c.send(encodeMessage(sioConnectError, p.Nsp, -1, c.srv.rateLimitedPayload))
+			return
+		}
 		if n == nil {
 			c.send(encodeMessage(sioConnectError, p.Nsp, -1, invalidNamespacePayload))
 			return
@@ -648,8 +696,9 @@ func (c *conn) dispatch(p *socketPacket) {
 			s.closeSocket(reasonClientDisconnect, false)
 		}
 	case sioEvent, sioBinaryEvent:
+		allowed := c.allow()
 		if s != nil {
-			s.onEvent(p)
+			s.onEvent(p, !allowed)
 		}
 	case sioAck, sioBinaryAck:
 		if s != nil {
@@ -698,6 +747,49 @@ func (c *conn) removeSocket(s *Socket) {
 			return
 		}
 	}
+}
+
+// allow takes a token for an inbound CONNECT or event. It runs in dispatch.
+func (c *conn) allow() bool {
+	if c.bucket.rate == 0 {
+		return true
+	}
+	return c.bucket.take(c.srv.cfg.Now())
+}
+
+// tokenBucket limits the inbound packets of one connection. It is used
+// only from dispatch, which runs serialized, so it needs no lock.
+type tokenBucket struct {
+	rate   float64 // tokens per second; 0: no limit
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func (b *tokenBucket) init(rate float64, burst int) {
+	if rate > 0 {
+		b.rate, b.burst, b.tokens = rate, float64(burst), float64(burst)
+	}
+}
+
+// take removes a token if there is one. A zero rate means no limit.
+func (b *tokenBucket) take(now time.Time) bool {
+	if b.rate == 0 {
+		return true
+	}
+	if !b.last.IsZero() {
+		if d := now.Sub(b.last); d > 0 {
+			b.tokens = min(b.burst, b.tokens+d.Seconds()*b.rate)
+		}
+	}
+	if b.last.IsZero() || now.After(b.last) {
+		b.last = now
+	}
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // serial runs functions one at a time without a dedicated goroutine: the

@@ -11,11 +11,15 @@
 //	srv := socketio.NewServer(socketio.Config{})
 //	mux.Handle("/socket.io/", srv)
 //
-// Namespaces are created with Server.Of ("/" always exists). Each namespace
-// has an optional authorization handler (OnConnect), event handlers (On and
-// OnAny) and a disconnect handler (OnDisconnect). Sockets can join rooms, and
-// Namespace.Emit broadcasts to a room or to the whole namespace; the packet
-// is encoded once and the same bytes are written to every recipient.
+// Namespaces are created with Server.Of. Only those are served: "/" too
+// exists only once the application calls Of("/"), and a CONNECT to any
+// other namespace gets CONNECT_ERROR {"message":"Invalid namespace"}, as
+// with the reference server. Each namespace has an optional authorization
+// handler (OnConnect), event handlers (On and OnAny), a handler for events
+// over the rate limit (OnRateLimited) and a disconnect handler
+// (OnDisconnect). Sockets can join rooms, and Namespace.Emit broadcasts to a
+// room or to the whole namespace; the packet is encoded once and the same
+// bytes are written to every recipient.
 //
 // # Ordering and concurrency
 //
@@ -48,6 +52,27 @@
 // binary attachments. Decoding is strict: a malformed packet closes the
 // Engine.IO connection and its sockets see OnDisconnect with reason
 // "parse error", while the server carries on.
+//
+// # Limits
+//
+// An Engine.IO connection that has no socket connected to a namespace is
+// closed after Config.ConnectTimeout (45 s by default): after its handshake,
+// and again whenever its last namespace socket disconnects. So a client that
+// opens connections without ever being accepted by a namespace's OnConnect
+// cannot keep them.
+//
+// Config.EventRate and Config.EventBurst set a token bucket per Engine.IO
+// connection, shared by all its namespaces, counting every CONNECT, EVENT
+// and BINARY_EVENT the client sends. A CONNECT over the limit gets
+// CONNECT_ERROR
+// {"message":"too many requests; try again later","data":{"code":"RATE_LIMITED"}};
+// an event over the limit goes to Namespace.OnRateLimited, or is dropped.
+//
+// A session keeps only a few things of its handshake request (see
+// Socket.Request), and the server repeats at most 64 bytes of a client's
+// input (a namespace or event name) in replies, errors and log lines: a
+// CONNECT to an unknown namespace with a longer name closes the connection,
+// since no CONNECT_ERROR could name it.
 //
 // # Resources
 //

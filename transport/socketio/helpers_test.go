@@ -19,7 +19,11 @@ import (
 	"github.com/gobwas/ws/wsutil"
 )
 
-const testTimeout = 5 * time.Second
+// testTimeout bounds every wait of the tests: generous, so that a loaded
+// machine only makes them slower.
+const testTimeout = 20 * time.Second
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // newTestServer starts srv behind httptest under /socket.io/.
 func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
@@ -28,6 +32,12 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	srv := NewServer(cfg)
+	return srv, serve(t, srv)
+}
+
+// serve starts srv behind httptest under /socket.io/.
+func serve(t *testing.T, srv *Server) *httptest.Server {
+	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
 	ts := httptest.NewServer(mux)
@@ -39,7 +49,7 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 		srv.Shutdown(ctx)
 		ts.Close()
 	})
-	return srv, ts
+	return ts
 }
 
 func eioURL(ts *httptest.Server, query string) string {
@@ -74,6 +84,21 @@ func newPollClient(t *testing.T, ts *httptest.Server) *pollClient {
 
 func (p *pollClient) url() string {
 	return eioURL(p.ts, "transport=polling&sid="+p.sid)
+}
+
+// waitGetPending waits until a polling GET of the session is pending on
+// the server.
+func (p *pollClient) waitGetPending(srv *Server) {
+	p.t.Helper()
+	waitFor(p.t, "pending polling GET", func() bool {
+		c := srv.lookup(p.sid)
+		if c == nil {
+			return false
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.getActive
+	})
 }
 
 func (p *pollClient) get() (int, string) {
@@ -351,6 +376,54 @@ func (c *wsClient) expectSilence(d time.Duration) {
 			continue
 		}
 		c.t.Fatalf("expected silence, got %q", msg)
+	}
+}
+
+// fakeTimers replaces Server.afterFunc: its timers fire only when told to.
+type fakeTimers struct {
+	mu      sync.Mutex
+	pending []*fakeTimer
+}
+
+type fakeTimer struct {
+	ft   *fakeTimers
+	f    func()
+	done bool // stopped or fired
+}
+
+func (t *fakeTimer) Stop() bool {
+	t.ft.mu.Lock()
+	defer t.ft.mu.Unlock()
+	was := !t.done
+	t.done = true
+	return was
+}
+
+// install makes srv use the fake timers; call it before srv serves.
+func (ft *fakeTimers) install(srv *Server) {
+	srv.afterFunc = func(_ time.Duration, f func()) stopper {
+		ft.mu.Lock()
+		defer ft.mu.Unlock()
+		t := &fakeTimer{ft: ft, f: f}
+		ft.pending = append(ft.pending, t)
+		return t
+	}
+}
+
+// fire runs every timer that was neither stopped nor fired yet.
+func (ft *fakeTimers) fire() {
+	ft.mu.Lock()
+	var due []*fakeTimer
+	for _, t := range ft.pending {
+		if !t.done {
+			t.done = true
+			due = append(due, t)
+		}
+	}
+	ft.pending = nil
+	ft.mu.Unlock()
+	for _, t := range due {
+		t.f()
 	}
 }
 

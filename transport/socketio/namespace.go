@@ -70,7 +70,7 @@ type Event struct {
 // Arg unmarshals the i-th argument into v.
 func (e *Event) Arg(i int, v any) error {
 	if i < 0 || i >= len(e.Args) {
-		return fmt.Errorf("socketio: event %q has no argument %d", e.Name, i)
+		return fmt.Errorf("socketio: event %q has no argument %d", clip(e.Name), i)
 	}
 	return json.Unmarshal(e.Args[i], v)
 }
@@ -105,11 +105,12 @@ type Namespace struct {
 	srv  *Server
 	name string
 
-	hmu          sync.RWMutex
-	onConnect    ConnectHandler
-	onDisconnect func(*Socket, string)
-	handlers     map[string]EventHandler
-	onAny        EventHandler
+	hmu           sync.RWMutex
+	onConnect     ConnectHandler
+	onDisconnect  func(*Socket, string)
+	handlers      map[string]EventHandler
+	onAny         EventHandler
+	onRateLimited EventHandler
 
 	smu     sync.RWMutex
 	sockets map[*Socket]struct{}
@@ -163,13 +164,32 @@ func (n *Namespace) OnAny(h EventHandler) {
 	n.hmu.Unlock()
 }
 
-func (n *Namespace) handler(event string) EventHandler {
+// OnRateLimited sets the handler of the events that exceed the
+// connection's event rate limit (Config.EventRate). It is called instead of
+// the handler the event would have run, with the same Event (Ack included),
+// so the application can answer in its own error format; events without a
+// handler (see On and OnAny) are ignored whether limited or not. Without an
+// OnRateLimited handler, limited events are dropped and their
+// acknowledgements never sent.
+func (n *Namespace) OnRateLimited(h EventHandler) {
+	n.hmu.Lock()
+	n.onRateLimited = h
+	n.hmu.Unlock()
+}
+
+// handler returns the handler of event, or the OnRateLimited handler when
+// limited and event has a handler, or nil.
+func (n *Namespace) handler(event string, limited bool) EventHandler {
 	n.hmu.RLock()
 	defer n.hmu.RUnlock()
-	if h := n.handlers[event]; h != nil {
-		return h
+	h := n.handlers[event]
+	if h == nil {
+		h = n.onAny
 	}
-	return n.onAny
+	if limited && h != nil {
+		return n.onRateLimited
+	}
+	return h
 }
 
 // Emit sends an event to every socket of this namespace connected to this
@@ -325,6 +345,12 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		s.mu.Unlock()
 		return
 	}
+	// Index the socket before the client learns it is connected, so that
+	// RoomSize and broadcasts count it from then on; holding s.mu keeps
+	// their writes behind the CONNECT packet and the pending events.
+	s.state = socketConnected
+	n.addLocked(s)
+	c.markConnected()
 	sid, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{s.id})
@@ -333,11 +359,8 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		c.send(msg.pkt, msg.atts...)
 	}
 	s.pending = nil
-	s.state = socketConnected
-	n.addLocked(s)
 	kill := s.killAfterConnect
 	s.mu.Unlock()
-	c.markConnected()
 	if kill {
 		s.closeSocket(reasonServerDisconnect, true)
 	}
@@ -381,7 +404,7 @@ func connectErrorPayload(err error) []byte {
 func (n *Namespace) runEvent(h EventHandler, s *Socket, ev *Event) {
 	defer func() {
 		if r := recover(); r != nil {
-			n.srv.log.Error("socketio: panic in event handler", "nsp", n.name, "event", ev.Name, "panic", r, "stack", string(debug.Stack()))
+			n.srv.log.Error("socketio: panic in event handler", "nsp", n.name, "event", clip(ev.Name), "panic", r, "stack", string(debug.Stack()))
 			s.closeSocket(reasonServerDisconnect, true)
 		}
 	}()

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,8 +15,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gobwas/ws"
+
+	rv "github.com/rendezvous-go/rendezvous"
 )
 
 // Engine.IO error codes, as returned in the JSON body of rejected requests.
@@ -75,8 +79,10 @@ type Config struct {
 	// connection. Default 1,000,000.
 	MaxPayload int64
 	// ConnectTimeout is how long an Engine.IO connection may stay open
-	// without connecting to any namespace before it is closed. Default 45s;
-	// a negative value disables the limit.
+	// without a socket connected to any namespace before it is closed: after
+	// the handshake, and again each time its last namespace socket
+	// disconnects (a refused CONNECT does not count as connected). Default
+	// 45s, like the reference server; a negative value disables the limit.
 	ConnectTimeout time.Duration
 	// CheckOrigin decides whether the Origin of a request is allowed; nil
 	// allows all. It is called only for requests carrying an Origin header
@@ -89,6 +95,24 @@ type Config struct {
 	CheckOrigin func(r *http.Request) bool
 	// Logger receives diagnostics. nil discards them.
 	Logger *slog.Logger
+
+	// EventRate limits the packets a client connection may send, in packets
+	// per second on average, with bursts of EventBurst. One token bucket
+	// per Engine.IO connection, shared by all its namespaces, counts every
+	// CONNECT, EVENT and BINARY_EVENT packet it receives (DISCONNECT, ACK and
+	// the Engine.IO heartbeat are not counted). Over the limit, a CONNECT
+	// is refused with the CONNECT_ERROR
+	// {"message":"too many requests; try again later","data":{"code":"RATE_LIMITED"}}
+	// and an event goes to its namespace's OnRateLimited handler, or is
+	// dropped (its acknowledgement is never sent) when there is none.
+	// Zero or negative: no limit (the default).
+	EventRate float64
+	// EventBurst is the size of the bucket: how many packets a connection
+	// may send at once. Default: EventRate rounded up, at least 1.
+	EventBurst int
+	// Now returns the current time for the event rate limit. Default
+	// time.Now.
+	Now func() time.Time
 }
 
 // Server is a Socket.IO v5 server speaking Engine.IO v4 over HTTP
@@ -104,12 +128,22 @@ type Server struct {
 	nsps     map[string]*Namespace
 	shutting bool
 
+	// writeTimeout bounds a single WebSocket write (see the constant).
+	writeTimeout time.Duration
+	// afterFunc starts the connect timeout timers (time.AfterFunc; tests
+	// replace it to fire them on demand).
+	afterFunc func(time.Duration, func()) stopper
+	// rateLimitedPayload is the CONNECT_ERROR payload of a rate-limited
+	// CONNECT.
+	rateLimitedPayload []byte
+
 	// wg counts live sessions and running WebSocket reader goroutines.
 	wg    sync.WaitGroup
 	count atomic.Int64
 }
 
-// NewServer returns a Server with the namespace "/" already registered.
+// NewServer returns a Server without any namespace: register each one the
+// clients may connect to, "/" included, with Of.
 func NewServer(cfg Config) *Server {
 	if cfg.PingInterval <= 0 {
 		cfg.PingInterval = defaultPingInterval
@@ -123,24 +157,41 @@ func NewServer(cfg Config) *Server {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
+	if !(cfg.EventRate > 0) {
+		cfg.EventRate = 0
+	} else if cfg.EventBurst <= 0 {
+		cfg.EventBurst = int(min(math.Ceil(cfg.EventRate), math.MaxInt32))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{
-		cfg:      cfg,
-		log:      log,
-		upgrader: ws.HTTPUpgrader{Timeout: writeTimeout},
-		sessions: make(map[string]*conn),
-		nsps:     make(map[string]*Namespace),
+	rl, _ := json.Marshal(struct {
+		Message string `json:"message"`
+		Data    any    `json:"data"`
+	}{rv.ErrRateLimited.Message, map[string]string{"code": rv.ErrRateLimited.Code}})
+	return &Server{
+		cfg:                cfg,
+		log:                log,
+		upgrader:           ws.HTTPUpgrader{Timeout: writeTimeout},
+		sessions:           make(map[string]*conn),
+		nsps:               make(map[string]*Namespace),
+		writeTimeout:       writeTimeout,
+		afterFunc:          func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) },
+		rateLimitedPayload: rl,
 	}
-	s.Of("/")
-	return s
 }
 
+// stopper is a timer that can be stopped, such as a *time.Timer.
+type stopper interface{ Stop() bool }
+
 // Of returns the namespace with the given name, creating it if needed. A
-// missing leading slash is added. Clients connecting to a namespace that was
-// never created receive CONNECT_ERROR {"message":"Invalid namespace"}.
+// missing leading slash is added. Only namespaces created with Of are
+// served, "/" included: a client connecting to any other receives
+// CONNECT_ERROR {"message":"Invalid namespace"}.
 func (s *Server) Of(nsp string) *Namespace {
 	if !strings.HasPrefix(nsp, "/") {
 		nsp = "/" + nsp
@@ -158,6 +209,17 @@ func (s *Server) Of(nsp string) *Namespace {
 		s.nsps[nsp] = n
 	}
 	return n
+}
+
+// Lookup returns the namespace with the given name if it was created with
+// Of, and nil otherwise. Unlike Of it never creates one, so code that only
+// emits (to events published by another instance, say) does not open a
+// namespace to clients. A missing leading slash is added.
+func (s *Server) Lookup(nsp string) *Namespace {
+	if !strings.HasPrefix(nsp, "/") {
+		nsp = "/" + nsp
+	}
+	return s.namespace(nsp)
 }
 
 func (s *Server) namespace(name string) *Namespace {
@@ -331,6 +393,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errCodeUnsupportedVersion)
 		return
 	}
+	if len(requestURI(r)) > maxURIKept {
+		// The session keeps its handshake URI (see Socket.Request).
+		writeError(w, http.StatusBadRequest, errCodeBadRequest)
+		return
+	}
 	if s.isShuttingDown() {
 		writeJSONError(w, http.StatusServiceUnavailable, errCodeBadRequest, "Server is shutting down")
 		return
@@ -487,16 +554,6 @@ func headerHasToken(h http.Header, name, token string) bool {
 	return false
 }
 
-// handshakeHeader reports the headers that only matter for the HTTP or
-// WebSocket handshake itself; they are not kept with the session.
-func handshakeHeader(k string) bool {
-	switch k {
-	case "Connection", "Upgrade", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions", "Content-Length", "Content-Type":
-		return true
-	}
-	return false
-}
-
 // newID returns a random, URL-safe 20 character identifier.
 func newID() string {
 	var b [15]byte
@@ -504,10 +561,24 @@ func newID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// What a session keeps of its handshake request (see Socket.Request).
+const (
+	// maxHeaderKept bounds each kept header (all its values together); a
+	// longer one is left out.
+	maxHeaderKept = 4 << 10
+	// maxURIKept bounds the handshake's request URI; a handshake with a
+	// longer one is refused.
+	maxURIKept = 4 << 10
+)
+
+// keptHeaders are the request headers a session keeps, in canonical form.
+var keptHeaders = [...]string{"Authorization", "Cookie", "Forwarded", "Origin", "User-Agent", "X-Forwarded-For", "X-Real-Ip"}
+
 // requestInfo keeps, compactly, what the application may need from the
 // request that opened a session: method, URI, host, remote address, TLS
-// state and headers (without the handshake ones). The body and the server
-// context are not kept.
+// state and the keptHeaders. Every string is copied, so that nothing of
+// the HTTP server's request (its header map, its request line) stays
+// reachable from the session.
 type requestInfo struct {
 	method     string
 	uri        string
@@ -518,36 +589,59 @@ type requestInfo struct {
 	header     []string // canonical key, value, key, value...
 }
 
+func requestURI(r *http.Request) string {
+	if r.RequestURI == "" && r.URL != nil {
+		return r.URL.RequestURI()
+	}
+	return r.RequestURI
+}
+
 func newRequestInfo(r *http.Request) requestInfo {
 	ri := requestInfo{
-		method:     r.Method,
-		uri:        r.RequestURI,
-		proto:      r.Proto,
-		host:       r.Host,
-		remoteAddr: r.RemoteAddr,
+		method:     constOrClone(r.Method, http.MethodGet),
+		uri:        strings.Clone(requestURI(r)),
+		proto:      constOrClone(r.Proto, "HTTP/1.1", "HTTP/1.0", "HTTP/2.0"),
+		remoteAddr: strings.Clone(r.RemoteAddr),
 		tls:        r.TLS,
 	}
-	if ri.uri == "" && r.URL != nil {
-		ri.uri = r.URL.RequestURI()
+	if len(r.Host) <= maxHeaderKept {
+		ri.host = strings.Clone(r.Host)
 	}
 	n := 0
-	for k, v := range r.Header {
-		if !handshakeHeader(k) {
-			n += 2 * len(v)
+	for _, k := range keptHeaders {
+		if vs := r.Header[k]; headerSize(vs) <= maxHeaderKept {
+			n += 2 * len(vs)
 		}
 	}
 	if n > 0 {
 		ri.header = make([]string, 0, n)
-		for k, vs := range r.Header {
-			if handshakeHeader(k) {
-				continue
-			}
-			for _, v := range vs {
-				ri.header = append(ri.header, k, v)
+		for _, k := range keptHeaders {
+			if vs := r.Header[k]; headerSize(vs) <= maxHeaderKept {
+				for _, v := range vs {
+					ri.header = append(ri.header, k, strings.Clone(v))
+				}
 			}
 		}
 	}
 	return ri
+}
+
+func headerSize(vs []string) int {
+	n := 0
+	for _, v := range vs {
+		n += len(v)
+	}
+	return n
+}
+
+// constOrClone returns the constant equal to s, if any, or a copy of s.
+func constOrClone(s string, consts ...string) string {
+	for _, c := range consts {
+		if s == c {
+			return c
+		}
+	}
+	return strings.Clone(s)
 }
 
 // request rebuilds an *http.Request from the stored information.
@@ -577,4 +671,21 @@ func (ri *requestInfo) request() *http.Request {
 		RequestURI: ri.uri,
 		TLS:        ri.tls,
 	}
+}
+
+// maxEcho bounds how much of a client's input (a namespace or event name)
+// the server repeats in its replies, log lines and error messages.
+const maxEcho = 64
+
+// clip returns at most maxEcho bytes of s, cut on a UTF-8 boundary, with
+// an ellipsis when it was cut.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	i := maxEcho
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

@@ -50,10 +50,14 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the name of the socket's namespace.
 func (s *Socket) Namespace() string { return s.nsp.name }
 
-// Request returns a copy of the HTTP request that opened the Engine.IO
-// connection, limited to its method, URL, headers (such as Authorization or
-// Cookie, without the WebSocket handshake ones), host, remote address and TLS
-// state. It has no body. Each call returns a new copy.
+// Request returns a copy of what the session kept of the HTTP request that
+// opened the Engine.IO connection: its method, URL (with the query), host,
+// remote address, TLS state and only these headers: Authorization, Cookie,
+// Forwarded, Origin, User-Agent, X-Forwarded-For and X-Real-Ip. A header
+// whose values add up to more than 4 KiB is left out, and a handshake whose
+// request URI is longer than 4 KiB is refused, so that an idle session holds
+// little memory whatever its handshake carried. It has no body. Each call
+// returns a new copy.
 func (s *Socket) Request() *http.Request { return s.conn.req.request() }
 
 // Join adds the socket to rooms. It does nothing once the socket is
@@ -326,18 +330,21 @@ func (s *Socket) closeSocket(reason string, send bool) {
 	runAfterFuncs(fns)
 	s.conn.removeSocket(s)
 	if prev == socketConnected {
+		s.conn.markDisconnected()
 		s.conn.ser.do(func() { s.nsp.runDisconnect(s, reason) })
 	}
 }
 
-func (s *Socket) onEvent(p *socketPacket) {
+// onEvent runs the handler of an event; limited means the connection is
+// over its event rate limit.
+func (s *Socket) onEvent(p *socketPacket, limited bool) {
 	s.mu.Lock()
 	connected := s.state == socketConnected
 	s.mu.Unlock()
 	if !connected {
 		return
 	}
-	h := s.nsp.handler(p.Event)
+	h := s.nsp.handler(p.Event, limited)
 	if h == nil {
 		return
 	}

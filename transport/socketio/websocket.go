@@ -479,7 +479,7 @@ func (w *wsConn) flush() {
 			return
 		}
 		mu.Unlock()
-		w.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		w.nc.SetWriteDeadline(time.Now().Add(w.c.srv.writeTimeout))
 		if _, err := w.nc.Write(buf); err != nil {
 			mu.Lock()
 			w.flushing = false
