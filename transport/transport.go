@@ -99,6 +99,11 @@ type Config struct {
 	// PingInterval and PingTimeout are the Engine.IO heartbeat. Defaults
 	// 25 s and 20 s.
 	PingInterval, PingTimeout time.Duration
+	// ConnectTimeout closes an Engine.IO connection that has no socket
+	// connected to a namespace for this long: after its handshake, and
+	// again after its last namespace socket disconnects. Default 45 s;
+	// negative disables.
+	ConnectTimeout time.Duration
 
 	// MaxSocketsPerUser is how many sockets one user may have open at once
 	// in one namespace (/rooms, and those made with UserNamespace) on this
@@ -190,12 +195,13 @@ func New(cfg Config) (*Transport, error) {
 	}
 	t := &Transport{cfg: cfg, log: cfg.Logger}
 	t.io = socketio.NewServer(socketio.Config{
-		PingInterval: cfg.PingInterval,
-		PingTimeout:  cfg.PingTimeout,
-		CheckOrigin:  t.originAllowed,
-		Logger:       cfg.Logger,
-		EventRate:    cfg.EventRate, // negative: no limit
-		EventBurst:   cfg.EventBurst,
+		PingInterval:   cfg.PingInterval,
+		PingTimeout:    cfg.PingTimeout,
+		ConnectTimeout: cfg.ConnectTimeout,
+		CheckOrigin:    t.originAllowed,
+		Logger:         cfg.Logger,
+		EventRate:      cfg.EventRate, // negative: no limit
+		EventBurst:     cfg.EventBurst,
 	})
 	if cfg.Rooms != nil {
 		t.rooms = t.io.Of(rooms.Namespace)
@@ -242,9 +248,16 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// deliver hands one event to the local sockets it targets.
+// deliver hands one event to the local sockets it targets. It never
+// creates a namespace (an event for a namespace this instance does not
+// serve has no local sockets), and an event without a target is dropped:
+// broadcasting to a whole namespace is never implied by a missing target.
 func (t *Transport) deliver(ev rv.Event) {
-	ns := t.io.Of(ev.Namespace)
+	if ev.Target == "" {
+		t.log.Warn("event without a target dropped", "namespace", ev.Namespace, "event", ev.Name)
+		return
+	}
+	ns := t.io.Lookup(ev.Namespace)
 	if ns == nil {
 		return
 	}

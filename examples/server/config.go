@@ -75,6 +75,9 @@ type config struct {
 	ShutdownTimeout        time.Duration
 	SocketIOPingIntervalMS int
 	SocketIOPingTimeoutMS  int
+	// SocketIOConnectTimeout closes Engine.IO connections without a
+	// namespace socket.
+	SocketIOConnectTimeout time.Duration
 }
 
 // packConfig is one token pack as configured.
@@ -280,6 +283,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.ShutdownTimeout = e.ms("SHUTDOWN_TIMEOUT_MS", 10000, 0, 3600000)
 	c.SocketIOPingIntervalMS = e.int("SOCKETIO_PING_INTERVAL_MS", 25000, 100, 3600000)
 	c.SocketIOPingTimeoutMS = e.int("SOCKETIO_PING_TIMEOUT_MS", 20000, 100, 3600000)
+	c.SocketIOConnectTimeout = e.ms("SOCKETIO_CONNECT_TIMEOUT_MS", 45000, 100, 3600000)
 	e.httpLimits(&c)
 	return c, errors.Join(e.errs...)
 }

@@ -295,6 +295,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		Ready:             readiness(st.pings),
 		PingInterval:      time.Duration(cfg.SocketIOPingIntervalMS) * time.Millisecond,
 		PingTimeout:       time.Duration(cfg.SocketIOPingTimeoutMS) * time.Millisecond,
+		ConnectTimeout:    cfg.SocketIOConnectTimeout,
 		Logger:            log,
 	})
 	if err != nil {
