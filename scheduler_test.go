@@ -1,10 +1,10 @@
 package rendezvous_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rendezvous-go/rendezvous/internal/logbuf"
 	"log/slog"
 	"strings"
 	"sync"
@@ -21,24 +21,6 @@ import (
 const wait = 30 * time.Second
 
 var schedBase = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
-
-// logBuffer collects log output from concurrent goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // spyStore is a JobStore that reports its calls and can fail them.
 type spyStore struct {
@@ -87,7 +69,7 @@ type harness struct {
 	t     *testing.T
 	clock *fakeclock.Clock
 	store *spyStore
-	logs  *logBuffer
+	logs  *logbuf.Buffer
 	s     *rv.Scheduler
 }
 
@@ -104,7 +86,7 @@ func (h *harness) share(cfg rv.SchedulerConfig) *harness {
 
 func newHarnessOn(t *testing.T, cfg rv.SchedulerConfig, store *spyStore, clock *fakeclock.Clock) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: clock, store: store, logs: &logBuffer{}}
+	h := &harness{t: t, clock: clock, store: store, logs: &logbuf.Buffer{}}
 	cfg.Store = store
 	cfg.Clock = clock
 	cfg.Logger = slog.New(slog.NewTextHandler(h.logs, nil))

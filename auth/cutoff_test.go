@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"github.com/rendezvous-go/rendezvous/internal/logbuf"
 	"strings"
 	"sync"
 	"testing"
@@ -202,25 +203,11 @@ func (f *flakyCutoffs) Cutoff(ctx context.Context, userID string) (time.Time, er
 	return f.CutoffStore.Cutoff(ctx, userID)
 }
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 func TestCutoffStoreOutage(t *testing.T) {
 	clock := fakeclock.New(time.Date(2025, 3, 14, 15, 9, 26, 100_000_000, time.UTC))
 	shared := memory.NewCutoffStore(clock)
 	flaky := &flakyCutoffs{CutoffStore: shared}
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	store := memory.NewAuthStore(clock)
 	e := newEnv(t, func(c *auth.Config) {
 		c.Store = store

@@ -1,33 +1,14 @@
 package transport_test
 
 import (
-	"bytes"
 	"context"
+	"github.com/rendezvous-go/rendezvous/internal/logbuf"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/rendezvous-go/rendezvous/internal/siotest"
 )
-
-// logBuffer is a slog handler target that tests can read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // With the default "*", any origin may call the API but never with
 // credentials: Access-Control-Allow-Origin is "*" and
@@ -59,7 +40,7 @@ func TestCORSWildcardHasNoCredentials(t *testing.T) {
 // Listed origins get credentials, even beside "*"; a refused origin is
 // logged at INFO with the path.
 func TestCORSListedOrigins(t *testing.T) {
-	logs := &logBuffer{}
+	logs := &logbuf.Buffer{}
 	s := newStack(t, options{cors: []string{"*", "https://game.example"}})
 	r := do(t, "POST", s.URL+"/rooms", `{"displayName":"A"}`, "Origin", "https://game.example")
 	if r.Header.Get("Access-Control-Allow-Origin") != "https://game.example" || r.Header.Get("Access-Control-Allow-Credentials") != "true" {

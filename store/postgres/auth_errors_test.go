@@ -16,9 +16,12 @@ func authOps(s *postgres.AuthStore) map[string]func(context.Context) error {
 	tok := auth.RefreshToken{UserID: testUser, FamilyID: testTxID, Hash: []byte("0123456789abcdef0123456789abcdef"), IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 	key := auth.CodeKey{Purpose: auth.PurposeLogin, Channel: auth.ChannelEmail, Identifier: "sam@example.com"}
 	return map[string]func(context.Context) error{
-		"CreateUser":         func(ctx context.Context) error { return s.CreateUser(ctx, u, tok) },
-		"User":               func(ctx context.Context) error { _, err := s.User(ctx, testUser); return err },
-		"UserByIdentity":     func(ctx context.Context) error { _, err := s.UserByIdentity(ctx, auth.ChannelEmail, "sam@example.com"); return err },
+		"CreateUser": func(ctx context.Context) error { return s.CreateUser(ctx, u, tok) },
+		"User":       func(ctx context.Context) error { _, err := s.User(ctx, testUser); return err },
+		"UserByIdentity": func(ctx context.Context) error {
+			_, err := s.UserByIdentity(ctx, auth.ChannelEmail, "sam@example.com")
+			return err
+		},
 		"DeleteUser":         func(ctx context.Context) error { return s.DeleteUser(ctx, testUser) },
 		"CreateRefreshToken": func(ctx context.Context) error { return s.CreateRefreshToken(ctx, tok) },
 		"RevokeUserFamilies": func(ctx context.Context) error { return s.RevokeUserFamilies(ctx, testUser, now) },

@@ -3,9 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +12,7 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/internal/testenv"
 	"github.com/rendezvous-go/rendezvous/store/postgres"
 )
 
@@ -72,38 +71,8 @@ func closedPort(t *testing.T) string {
 // hungServer accepts connections and never answers.
 func hungServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
+	addr, _ := testenv.HungServer(t)
+	return addr
 }
 
 func poolAt(t *testing.T, addr string) *pgxpool.Pool {

@@ -1,13 +1,12 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
+	"github.com/rendezvous-go/rendezvous/internal/logbuf"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -287,7 +286,7 @@ func TestBrokerSkipsMalformedMessages(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		client, prefix, _ := b.connect(t)
-		var logs syncBuffer
+		var logs logbuf.Buffer
 		broker := redis.NewBroker(client, prefix, redis.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 		got := make(chan rv.Event, 10)
 		unsubscribe, err := broker.Subscribe(ctx, func(ev rv.Event) { got <- ev })
@@ -355,22 +354,4 @@ func TestBrokerRejectsUnencodableEvent(t *testing.T) {
 	if err == nil {
 		t.Error("Notify of invalid Data succeeded")
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

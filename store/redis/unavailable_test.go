@@ -3,9 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
+	"github.com/rendezvous-go/rendezvous/internal/testenv"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/redis"
 )
@@ -136,41 +135,7 @@ func TestStoresUnavailableWhenRedisRefuses(t *testing.T) {
 // hungServer accepts connections and never answers, like a Redis that is
 // stopped (SIGSTOP) or stuck; it counts the connections it accepted.
 func hungServer(t *testing.T) (addr string, accepted *atomic.Int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	accepted = new(atomic.Int64)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() { defer wg.Done(); _, _ = io.Copy(io.Discard, c) }()
-		}
-	}()
-	t.Cleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String(), accepted
+	return testenv.HungServer(t)
 }
 
 // hungClient talks to a server that never answers; without a time budget

@@ -1,37 +1,18 @@
 package socketio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/rendezvous-go/rendezvous/internal/logbuf"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// lockedBuffer is a bytes.Buffer safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Neither the packets sent back to a client nor the log lines repeat more
 // than a short prefix of what a client sent.
 func TestClientInputIsNotEchoed(t *testing.T) {
-	var logs lockedBuffer
+	var logs logbuf.Buffer
 	srv, ts := newTestServer(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	long := strings.Repeat("x", 5000)
 	tooMuch := strings.Repeat("x", maxEcho+1)
