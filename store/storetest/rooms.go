@@ -175,6 +175,24 @@ func (r *roomT) wantMember(what string, got, want rooms.Member) {
 	}
 }
 
+// expire calls ExpireRoom.
+func (r *roomT) expire(code string) rooms.ExpireResult {
+	r.Helper()
+	res, err := r.s.ExpireRoom(r.ctx, rooms.Write{Now: r.h.Now(), TTL: longTTL}, code)
+	if err != nil {
+		r.Fatalf("ExpireRoom(%s): %v", code, err)
+	}
+	return res
+}
+
+// wantDue checks that res reports a live room due within margin of want.
+func (r *roomT) wantDue(what string, res rooms.ExpireResult, want time.Time, margin time.Duration) {
+	r.Helper()
+	if res.Expired || res.Closed || res.Due.Before(want.Add(-margin)) || res.Due.After(want.Add(margin)) {
+		r.Errorf("ExpireRoom %s = %+v, want Due %v (within %v)", what, res, want, margin)
+	}
+}
+
 // wait lets d pass, on the store's clock when it has one.
 func (r *roomT) wait(d time.Duration) {
 	if r.h.FastForward != nil {
@@ -595,6 +613,84 @@ var roomCases = []roomCase{
 		r.wantPresent("ABCD", "host", "a")
 		if m, _ := r.s.Member(r.ctx, "ABCD", "host"); m.Connections != 0 {
 			r.Errorf("Member(host).Connections = %d, want 0", m.Connections)
+		}
+	}},
+
+	{"ExpireRoomLiveReportsDue", func(r *roomT) {
+		ttl, margin := r.expiryTTL()
+		r.createTTL("ABCD", 4, ttl)
+		r.wantDue("after create", r.expire("ABCD"), r.h.Now().Add(ttl), margin)
+		r.wait(ttl / 2)
+		if _, err := r.s.Join(r.ctx, rooms.Write{Now: r.h.Now(), TTL: ttl}, "ABCD", member("a")); err != nil {
+			r.Fatalf("Join: %v", err)
+		}
+		r.wantDue("after a join", r.expire("ABCD"), r.h.Now().Add(ttl), margin)
+		r.wantPresent("ABCD", "host", "a") // ExpireRoom left the live room alone
+	}},
+
+	{"ExpireRoomExpired", func(r *roomT) {
+		ttl, margin := r.expiryTTL()
+		r.createTTL("ABCD", 4, ttl)
+		if _, err := r.s.Join(r.ctx, rooms.Write{Now: r.h.Now(), TTL: ttl}, "ABCD", member("a")); err != nil {
+			r.Fatalf("Join: %v", err)
+		}
+		r.wait(ttl + margin)
+		for i := range 2 { // idempotent
+			if res := r.expire("ABCD"); !res.Expired || res.Closed || !res.Due.IsZero() {
+				r.Errorf("ExpireRoom #%d of an expired room = %+v, want Expired", i+1, res)
+			}
+		}
+		r.wantGone("ABCD", "host", "a")
+		if res := r.expire("NONE"); !res.Expired {
+			r.Errorf("ExpireRoom of a room that never existed = %+v, want Expired", res)
+		}
+	}},
+
+	{"ExpireRoomClosed", func(r *roomT) {
+		r.create("ABCD", 4)
+		if err := r.s.Close(r.ctx, "ABCD", "host"); err != nil {
+			r.Fatalf("Close: %v", err)
+		}
+		for i := range 2 {
+			if res := r.expire("ABCD"); !res.Closed || res.Expired {
+				r.Errorf("ExpireRoom #%d of a closed room = %+v, want Closed", i+1, res)
+			}
+		}
+		r.wantGone("ABCD", "host")
+
+		r.create("LEFT", 4)
+		if res, err := r.s.Leave(r.ctx, r.w(), "LEFT", "host", false); err != nil || !res.Closed {
+			r.Fatalf("Leave of the last member = %+v, %v; want Closed", res, err)
+		}
+		if res := r.expire("LEFT"); !res.Closed {
+			r.Errorf("ExpireRoom of a room its last member left = %+v, want Closed", res)
+		}
+
+		// A new room with the code is not closed.
+		ttl, margin := r.expiryTTL()
+		r.createTTL("ABCD", 4, ttl)
+		r.wantDue("new room with a closed room's code", r.expire("ABCD"), r.h.Now().Add(ttl), margin)
+		r.wait(ttl + margin)
+		if res := r.expire("ABCD"); !res.Expired {
+			r.Errorf("ExpireRoom of the new room after its TTL = %+v, want Expired", res)
+		}
+	}},
+
+	{"ExpireRoomClosedForgottenAfterGrace", func(r *roomT) {
+		if r.h.FastForward == nil {
+			return // an hour of real time; the memory and miniredis runs cover it
+		}
+		r.createTTL("ABCD", 4, time.Minute)
+		if err := r.s.Close(r.ctx, "ABCD", "host"); err != nil {
+			r.Fatalf("Close: %v", err)
+		}
+		r.wait(time.Minute + rooms.ClosedGrace - time.Second)
+		if res := r.expire("ABCD"); !res.Closed {
+			r.Errorf("ExpireRoom just before the grace ends = %+v, want Closed", res)
+		}
+		r.wait(2 * time.Second)
+		if res := r.expire("ABCD"); !res.Expired {
+			r.Errorf("ExpireRoom after the grace = %+v, want Expired", res)
 		}
 	}},
 
