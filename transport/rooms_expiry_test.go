@@ -111,22 +111,41 @@ func TestRoomExpiryClosesSockets(t *testing.T) {
 func TestRoomExpiryUnderRedis(t *testing.T) {
 	client, prefix := testenv.Redis(t)
 	store := redisstore.NewRoomStore(client, prefix)
-	s, sched := expiryStack(t, store, redisstore.NewBroker(client, prefix), rv.SystemClock, redisstore.NewJobStore(client, prefix), time.Second)
-	svc := s.Rooms
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sched.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-
-	host, err := svc.Create(ctx, rooms.CreateRequest{DisplayName: "Host"})
-	if err != nil {
-		t.Fatal(err)
+	// The room must not expire before its socket connects: on a loaded
+	// machine that can take long, so the TTL grows until the socket gets
+	// in first.
+	var (
+		hc   *siotest.Client
+		host rooms.Ticket
+	)
+	for ttl := time.Second; hc == nil; ttl *= 2 {
+		if ttl > time.Minute {
+			t.Fatal("the room expired before its socket could connect, even with a one-minute TTL")
+		}
+		s, sched := expiryStack(t, store, redisstore.NewBroker(client, prefix), rv.SystemClock, redisstore.NewJobStore(client, prefix), ttl)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- sched.Run(ctx) }()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
+		var err error
+		host, err = s.Rooms.Create(ctx, rooms.CreateRequest{DisplayName: "Host"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := dial(t, s)
+		p, err := c.Connect(rooms.Namespace, map[string]string{"token": host.Token}, wait)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Type == 0 {
+			hc = c
+		}
 	}
-	hc, _ := member(t, s, host)
 	wantExpired(t, hc)
+	ctx := context.Background()
 	if _, err := store.Room(ctx, host.RoomCode); !errors.Is(err, rooms.ErrRoomNotFound) {
 		t.Fatalf("Room after expiry: %v", err)
 	}
