@@ -17,6 +17,15 @@
 //   - when the host leaves, the longest-present member becomes host (or the
 //     room closes, with Config.CloseOnHostLeave);
 //   - every key of a room shares the room's TTL, refreshed by each write;
+//   - with Config.Scheduler, a room whose TTL runs out is announced: its
+//     durable job ExpireJobKey(code), scheduled at create for create+TTL,
+//     runs HandleExpiry, which reschedules itself while writes keep the
+//     room alive and otherwise deletes what is left of the room and sends
+//     room:closed (reason EXPIRED, with disconnect) to its sockets. A room
+//     closed by its host, or deleted by the last leave, never also gets
+//     EXPIRED: closing cancels the job, and the store remembers the room
+//     as closed (Store.ExpireRoom) until ClosedGrace after its TTL would
+//     have run out, for a job that was already running or not cancelled;
 //   - display names follow the one display-name rule of the module (also
 //     that of profiles): trimmed, counted in characters, valid UTF-8, no
 //     control, invisible, private-use or unassigned characters, joiners

@@ -46,7 +46,22 @@ const (
 	ReasonHostLeft   = "HOST_LEFT"
 	ReasonKicked     = "KICKED"
 	ReasonLeft       = "LEFT"
+	ReasonExpired    = "EXPIRED"
 )
+
+// ExpireJobKind is the kind of the durable job that ends a room when its
+// TTL runs out; a host registers (*Service).HandleExpiry for it.
+const ExpireJobKind = "rooms.expire"
+
+// ExpireJobKey is the key of room code's expiry job.
+func ExpireJobKey(code string) string { return "room:" + code + ":expire" }
+
+// Scheduler schedules and cancels durable jobs; *rendezvous.Scheduler
+// implements it.
+type Scheduler interface {
+	Schedule(ctx context.Context, job rv.Job) error
+	Cancel(ctx context.Context, key string) (bool, error)
+}
 
 // DefaultCodeAlphabet leaves out letters and digits that are easily confused
 // when read aloud or typed (0/O, 1/I/L).
@@ -108,6 +123,12 @@ type Config struct {
 	// least one visible one) is package textrule's, shared with the
 	// profiles of package auth.
 	DisplayNameMin, DisplayNameMax int
+	// Scheduler, when set, runs the expiry of rooms: Create schedules the
+	// job ExpireJobKey(code) of kind ExpireJobKind, and the host must
+	// register HandleExpiry for that kind on the Scheduler it passes here,
+	// so that the sockets of an expired room get room:closed (reason
+	// EXPIRED). Default: rooms still expire by their TTL, silently.
+	Scheduler Scheduler
 	// CloseOnHostLeave closes the room (room:closed reason HOST_LEFT) when
 	// the host leaves, instead of promoting the longest-present member.
 	CloseOnHostLeave bool
@@ -228,6 +249,13 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (Ticket, error)
 		}
 		if err != nil {
 			return Ticket{}, err
+		}
+		if s.cfg.Scheduler != nil {
+			// Without its job the room would expire silently; nobody holds
+			// a token for it yet, so failing the create is safe.
+			if err := s.scheduleExpiry(ctx, room.Code, w.Now.Add(w.TTL)); err != nil {
+				return Ticket{}, err
+			}
 		}
 		return s.ticket(room.Code, host.ID)
 	}
@@ -374,6 +402,7 @@ func (s *Service) Leave(ctx context.Context, code, userID string) error {
 		// The last member left, or the host left and the room closes with them.
 		evs = append(evs, s.closedEvent(code, ReasonHostLeft))
 		s.notify(ctx, evs...)
+		s.cancelExpiry(ctx, code)
 		return nil
 	}
 	evs = append(evs, rv.NewEvent(Namespace, TargetRoom(code), EventUserLeft, map[string]any{"reason": ReasonLeft, "userId": userID}))
@@ -433,7 +462,55 @@ func (s *Service) Close(ctx context.Context, code, hostID string) error {
 		return err
 	}
 	s.notify(ctx, s.closedEvent(code, ReasonHostClosed))
+	s.cancelExpiry(ctx, code)
 	return nil
+}
+
+// HandleExpiry is the rendezvous.JobHandler of ExpireJobKind. It asks the
+// store, atomically, whether the room of the job has expired: a room still
+// live (a write renewed its TTL) gets its job rescheduled for its new
+// expiry; a room that expired, or whose keys Redis already dropped, loses
+// whatever keys remain and its sockets get room:closed (reason EXPIRED)
+// and are disconnected; a room closed by its host or by the last leave
+// gets nothing more. Like every job handler it may run more than once for
+// one expiry, after a crash between the store's answer and the job's
+// completion; the event may then be published twice.
+func (s *Service) HandleExpiry(ctx context.Context, job rv.Job) error {
+	code, err := NormalizeCode(string(job.Payload))
+	if err != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelError, "rooms: expiry job without a valid room code; dropped", slog.String("job", job.Key))
+		return nil
+	}
+	res, err := s.cfg.Store.ExpireRoom(ctx, s.write(), code)
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Expired:
+		s.notify(ctx, s.closedEvent(code, ReasonExpired))
+	case !res.Due.IsZero():
+		if s.cfg.Scheduler == nil {
+			return errors.New("rooms: a live room's expiry job cannot be rescheduled without Config.Scheduler")
+		}
+		return s.scheduleExpiry(ctx, code, res.Due)
+	}
+	return nil
+}
+
+func (s *Service) scheduleExpiry(ctx context.Context, code string, due time.Time) error {
+	return s.cfg.Scheduler.Schedule(ctx, rv.Job{Key: ExpireJobKey(code), Kind: ExpireJobKind, Due: due, Payload: []byte(code)})
+}
+
+// cancelExpiry cancels the expiry job of a room that was just closed. The
+// store remembers the room as closed anyway, so a job that survives (a
+// failed cancel, a job already running) finds it closed and does nothing.
+func (s *Service) cancelExpiry(ctx context.Context, code string) {
+	if s.cfg.Scheduler == nil {
+		return
+	}
+	if _, err := s.cfg.Scheduler.Cancel(context.WithoutCancel(ctx), ExpireJobKey(code)); err != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "rooms: expiry job of a closed room not cancelled", slog.String("room", code), slog.Any("err", err))
+	}
 }
 
 func (s *Service) closedEvent(code, reason string) rv.Event {

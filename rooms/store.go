@@ -24,6 +24,26 @@ type LeaveResult struct {
 	HostChanged bool
 }
 
+// ExpireResult tells what ExpireRoom found.
+type ExpireResult struct {
+	// Due is set when the room is live: it expires at Due, unless a write
+	// renews it first.
+	Due time.Time
+	// Expired is true when the room's TTL ran out (whether the store
+	// dropped its keys on its own or ExpireRoom did): every key of the
+	// room is gone now.
+	Expired bool
+	// Closed is true when the room was deleted by Close or by a Leave that
+	// closed it, and is remembered as closed: its members were already
+	// told, with another reason.
+	Closed bool
+}
+
+// ClosedGrace is how long after the moment its TTL would have run out a
+// room deleted by Close or a closing Leave is still remembered as closed,
+// so that its expiry job, however late, does not also announce EXPIRED.
+const ClosedGrace = time.Hour
+
 // Store keeps rooms and their members. Every method is atomic: the checks
 // it documents and the change it makes happen as one step, whatever other
 // calls run concurrently on any process. Room codes passed in are already
@@ -61,11 +81,23 @@ type Store interface {
 	// ErrAlreadyHost when newHostID is already host, ErrMemberNotFound.
 	TransferHost(ctx context.Context, w Write, code, hostID, newHostID string) (Room, error)
 	// Close deletes the room and all its keys on behalf of hostID
-	// (ErrNotHost, ErrRoomNotFound).
+	// (ErrNotHost, ErrRoomNotFound), and remembers the room as closed
+	// (see ExpireRoom) until ClosedGrace after its TTL would have run out.
+	// A Leave that deletes the room remembers it the same way; CreateRoom
+	// forgets it.
 	Close(ctx context.Context, code, hostID string) error
 	// AddConnection adds delta (+1 or -1) to the member's open socket count
 	// and returns the member after the change; the count never drops below
 	// zero. ErrRoomNotFound or ErrMemberNotFound when there is no such
 	// member, in which case nothing changes.
 	AddConnection(ctx context.Context, w Write, code, userID string, delta int) (Member, error)
+	// ExpireRoom ends the room if its TTL has run out, as one step. A live
+	// room is left alone and its expiry time returned (Due); a room that
+	// was closed (Close, or a Leave that deleted it) and is still
+	// remembered as such yields Closed; otherwise the room
+	// has expired, or never existed: whatever keys of it remain are
+	// deleted and Expired is true. w.Now is the time Due is computed
+	// from; w.TTL is applied to a live room whose keys have somehow lost
+	// their TTL.
+	ExpireRoom(ctx context.Context, w Write, code string) (ExpireResult, error)
 }

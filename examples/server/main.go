@@ -111,12 +111,14 @@ type app struct {
 	log       *slog.Logger
 	accounts  *auth.Service
 	transport *transport.Transport
+	sched     *rv.Scheduler
 	closers   []func() error
 }
 
 // stores are the stores the services run on, and the checks of /readyz.
 type stores struct {
 	rooms     rooms.Store
+	jobs      rv.JobStore // the durable scheduler's, beside the rooms
 	limiter   transport.Limiter
 	broker    transport.Broker
 	cutoffs   auth.CutoffStore
@@ -125,11 +127,12 @@ type stores struct {
 	pings     []func(context.Context) error
 }
 
-// ephemeral sets the rooms, rate limits, cut-offs and fan-out up in Redis
-// when REDIS_URL is set, else in memory.
+// ephemeral sets the rooms, the scheduler's jobs, rate limits, cut-offs and
+// fan-out up in Redis when REDIS_URL is set, else in memory.
 func (a *app) ephemeral(ctx context.Context, s *stores) error {
 	if a.cfg.RedisURL == "" {
 		s.rooms = memory.NewRoomStore(rv.SystemClock)
+		s.jobs = memory.NewJobStore()
 		s.limiter = memory.NewRateLimiter(rv.SystemClock)
 		s.broker = memory.NewBroker()
 		s.cutoffs = memory.NewCutoffStore(rv.SystemClock)
@@ -144,6 +147,7 @@ func (a *app) ephemeral(ctx context.Context, s *stores) error {
 	prefix := a.cfg.RedisPrefix
 	rs := redisstore.NewRoomStore(client, prefix)
 	s.rooms = rs
+	s.jobs = redisstore.NewJobStore(client, prefix)
 	s.limiter = redisstore.NewRateLimiter(client, prefix)
 	s.broker = redisstore.NewBroker(client, prefix, redisstore.WithLogger(a.log))
 	s.cutoffs = redisstore.NewCutoffStore(client, prefix)
@@ -259,7 +263,14 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if err != nil {
 		return nil, err
 	}
+	// One scheduler per instance, all over the same job store: room expiry
+	// is its first job.
+	a.sched, err = rv.NewScheduler(rv.SchedulerConfig{Store: st.jobs, Logger: log})
+	if err != nil {
+		return nil, err
+	}
 	roomSvc, err := rooms.New(rooms.Config{
+		Scheduler:        a.sched,
 		Store:            st.rooms,
 		Tokens:           tokens,
 		Notifier:         st.broker,
@@ -275,6 +286,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if err != nil {
 		return nil, err
 	}
+	a.sched.Handle(rooms.ExpireJobKind, roomSvc.HandleExpiry)
 	a.transport, err = transport.New(transport.Config{
 		Rooms:             roomSvc,
 		Accounts:          accounts,
@@ -343,8 +355,9 @@ func newWallet(cfg config, store billing.Store, log *slog.Logger) (*billing.Serv
 	return billing.New(bc)
 }
 
-// serve accepts connections on ln until ctx is done, then stops accepting,
-// disconnects every socket and drains requests within the shutdown timeout.
+// serve accepts connections on ln and runs the durable scheduler until ctx
+// is done, then stops accepting, disconnects every socket, drains requests
+// within the shutdown timeout and stops the scheduler.
 //
 // A request must arrive whole (headers and body) within HTTP_READ_TIMEOUT_MS
 // and be answered within HTTP_WRITE_TIMEOUT_MS, which is longer than a
@@ -367,6 +380,18 @@ func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) e
 	purgeCtx, stopPurge := context.WithCancel(ctx)
 	defer stopPurge()
 	go a.purge(purgeCtx)
+	// The scheduler stops after the HTTP shutdown, and before the stores
+	// close: serve returns only once it has.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() {
+		defer close(schedDone)
+		_ = a.sched.Run(schedCtx)
+	}()
+	defer func() {
+		stopSched()
+		<-schedDone
+	}()
 	a.log.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {
 		ready <- ln.Addr().String()

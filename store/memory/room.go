@@ -24,6 +24,7 @@ type RoomStore struct {
 
 	mu      sync.Mutex
 	rooms   map[string]*room
+	closed  map[string]time.Time // code -> until when a closed room is remembered
 	sweeper sweeper
 }
 
@@ -49,7 +50,7 @@ func NewRoomStore(clock rv.Clock) *RoomStore {
 	if clock == nil {
 		clock = rv.SystemClock
 	}
-	return &RoomStore{clock: clock, rooms: make(map[string]*room)}
+	return &RoomStore{clock: clock, rooms: make(map[string]*room), closed: make(map[string]time.Time)}
 }
 
 // Ping reports whether the store is ready, which it always is.
@@ -76,6 +77,7 @@ func (s *RoomStore) CreateRoom(_ context.Context, w rooms.Write, r rooms.Room, h
 	}
 	host.JoinedAt = millis(stamp(host.JoinedAt, w.Now))
 	host.Connections = max(host.Connections, 0)
+	delete(s.closed, r.Code)
 	s.rooms[r.Code] = &room{room: r, members: []*rooms.Member{&host}, expiresAt: now.Add(w.TTL)}
 	return nil
 }
@@ -163,7 +165,7 @@ func (s *RoomStore) Leave(_ context.Context, w rooms.Write, code, userID string,
 	}
 	wasHost := r.room.HostID == userID
 	if len(r.members) == 1 || (wasHost && closeOnHostLeave) {
-		delete(s.rooms, code)
+		s.closeRoom(code, r)
 		return rooms.LeaveResult{Closed: true}, nil
 	}
 	r.members = slices.Delete(r.members, i, i+1)
@@ -235,8 +237,32 @@ func (s *RoomStore) Close(_ context.Context, code, hostID string) error {
 	if r.room.HostID != hostID {
 		return rooms.ErrNotHost
 	}
-	delete(s.rooms, code)
+	s.closeRoom(code, r)
 	return nil
+}
+
+// closeRoom deletes room r and remembers it as closed until
+// rooms.ClosedGrace after it would have expired. s.mu must be held.
+func (s *RoomStore) closeRoom(code string, r *room) {
+	delete(s.rooms, code)
+	s.closed[code] = r.expiresAt.Add(rooms.ClosedGrace)
+}
+
+// ExpireRoom implements rooms.Store. Expiry follows the store's clock, so
+// Due is the time on that clock at which the room expires.
+func (s *RoomStore) ExpireRoom(_ context.Context, _ rooms.Write, code string) (rooms.ExpireResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	s.sweep(now)
+	if r := s.lookup(code, now); r != nil {
+		return rooms.ExpireResult{Due: r.expiresAt}, nil
+	}
+	if until, ok := s.closed[code]; ok && now.Before(until) {
+		return rooms.ExpireResult{Closed: true}, nil
+	}
+	delete(s.closed, code)
+	return rooms.ExpireResult{Expired: true}, nil
 }
 
 // AddConnection implements rooms.Store. It renews the room's expiry but
@@ -291,7 +317,7 @@ func (s *RoomStore) lookup(code string, now time.Time) *room {
 // sweep drops expired rooms when the sweeper says it is time. s.mu must be
 // held.
 func (s *RoomStore) sweep(now time.Time) {
-	if !s.sweeper.due(now, len(s.rooms)) {
+	if !s.sweeper.due(now, len(s.rooms)+len(s.closed)) {
 		return
 	}
 	for code, r := range s.rooms {
@@ -299,7 +325,12 @@ func (s *RoomStore) sweep(now time.Time) {
 			delete(s.rooms, code)
 		}
 	}
-	s.sweeper.done(now, len(s.rooms))
+	for code, until := range s.closed {
+		if !now.Before(until) {
+			delete(s.closed, code)
+		}
+	}
+	s.sweeper.done(now, len(s.rooms)+len(s.closed))
 }
 
 func checkTTL(w rooms.Write) error {

@@ -47,6 +47,11 @@
 //	rv:room:{CODE}:users          sorted set: member user ids scored by
 //	                              join sequence, longest-present first
 //	rv:room:{CODE}:user:<userId>  hash: id, displayName, joinedAt, conns
+//	rv:room:{CODE}:closed         string "1": the room was closed (Close,
+//	                              or the last Leave); kept until
+//	                              rooms.ClosedGrace after its TTL would
+//	                              have run out, so that its expiry job
+//	                              does not announce EXPIRED
 //
 // Times are unix milliseconds in decimal, so they round-trip exactly to
 // the millisecond and come back in UTC. The join sequence (HINCRBY on the

@@ -191,7 +191,19 @@ func TestRoomKeys(t *testing.T) {
 		if err != nil || !res.Closed {
 			t.Fatalf("last leave = %+v, %v", res, err)
 		}
-		wantKeys("close", 0)
+		// Only the memory of the closing is left, until rooms.ClosedGrace
+		// after the room would have expired.
+		var left []string
+		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			left = append(left, strings.TrimPrefix(iter.Val(), prefix))
+		}
+		if want := []string{room + ":closed"}; !slices.Equal(left, want) {
+			t.Errorf("close: keys %v, want %v", left, want)
+		}
+		if pttl := client.PTTL(ctx, prefix+room+":closed").Val(); pttl <= rooms.ClosedGrace || pttl > rooms.ClosedGrace+ttl/2 {
+			t.Errorf("close: key %s:closed has TTL %v, want within (%v, %v]", room, pttl, rooms.ClosedGrace, rooms.ClosedGrace+ttl/2)
+		}
 	})
 }
 

@@ -145,7 +145,7 @@ func (s *RoomStore) Leave(ctx context.Context, w rooms.Write, code, userID strin
 	if err != nil {
 		return rooms.LeaveResult{}, err
 	}
-	res, err := s.run(ctx, leaveScript, code, ttl, w.Now.UnixMilli(), userID, boolString(closeOnHostLeave))
+	res, err := s.run(ctx, leaveScript, code, ttl, w.Now.UnixMilli(), userID, boolString(closeOnHostLeave), rooms.ClosedGrace.Milliseconds())
 	if err != nil {
 		return rooms.LeaveResult{}, err
 	}
@@ -177,8 +177,40 @@ func (s *RoomStore) TransferHost(ctx context.Context, w rooms.Write, code, hostI
 
 // Close implements rooms.Store.
 func (s *RoomStore) Close(ctx context.Context, code, hostID string) error {
-	_, err := s.run(ctx, closeScript, code, hostID)
+	_, err := s.run(ctx, closeScript, code, hostID, rooms.ClosedGrace.Milliseconds())
 	return err
+}
+
+// expireScript is lua/room_expire.lua, the one script of ExpireRoom.
+var expireScript = roomScript("room_expire.lua")
+
+// ExpireRoom implements rooms.Store. Redis drops the keys of an expired
+// room on its own, by their TTL; ExpireRoom then finds nothing and reports
+// Expired, unless the room is remembered as closed. Due is w.Now plus the
+// room hash's remaining TTL.
+func (s *RoomStore) ExpireRoom(ctx context.Context, w rooms.Write, code string) (rooms.ExpireResult, error) {
+	ttl, err := ttlMillis(w)
+	if err != nil {
+		return rooms.ExpireResult{}, err
+	}
+	res, err := s.run(ctx, expireScript, code, ttl)
+	if err != nil {
+		return rooms.ExpireResult{}, err
+	}
+	switch res[0] {
+	case statusClosed:
+		return rooms.ExpireResult{Closed: true}, nil
+	case statusExpired:
+		return rooms.ExpireResult{Expired: true}, nil
+	}
+	if len(res) < 2 {
+		return rooms.ExpireResult{}, errMalformed("expire reply", res)
+	}
+	left, ok := res[1].(int64)
+	if !ok {
+		return rooms.ExpireResult{}, errMalformed("expire reply", res[1])
+	}
+	return rooms.ExpireResult{Due: w.Now.Add(time.Duration(left) * time.Millisecond)}, nil
 }
 
 // AddConnection implements rooms.Store. It renews the room's expiry but
@@ -212,8 +244,9 @@ func (s *RoomStore) writeRoom(ctx context.Context, script *goredis.Script, w roo
 
 // Script statuses other than the Codes of rooms errors.
 const (
-	statusOK     = "OK"
-	statusClosed = "CLOSED"
+	statusOK      = "OK"
+	statusClosed  = "CLOSED"
+	statusExpired = "EXPIRED" // room_expire.lua only
 )
 
 // statusErrors maps the statuses that scripts return to the rooms errors
@@ -253,7 +286,7 @@ func (s *RoomStore) run(ctx context.Context, script *goredis.Script, code string
 		return nil, errMalformed("script reply", res)
 	}
 	switch status, _ := res[0].(string); status {
-	case statusOK, statusClosed:
+	case statusOK, statusClosed, statusExpired:
 		return res, nil
 	default:
 		if err, ok := statusErrors[status]; ok {

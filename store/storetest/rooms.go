@@ -175,6 +175,31 @@ func (r *roomT) wantMember(what string, got, want rooms.Member) {
 	}
 }
 
+// expire calls ExpireRoom.
+func (r *roomT) expire(code string) rooms.ExpireResult {
+	r.Helper()
+	res, err := r.s.ExpireRoom(r.ctx, rooms.Write{Now: r.h.Now(), TTL: longTTL}, code)
+	if err != nil {
+		r.Fatalf("ExpireRoom(%s): %v", code, err)
+	}
+	return res
+}
+
+// wantDue calls ExpireRoom on room ABCD, whose last write started at
+// writeStart and ended at writeEnd with ttl, and checks that it reports
+// the room live, due ttl after the write, within margin and the time the
+// calls took.
+func (r *roomT) wantDue(what string, writeStart, writeEnd time.Time, ttl, margin time.Duration) {
+	r.Helper()
+	before := r.h.Now()
+	res := r.expire("ABCD")
+	took := r.h.Now().Sub(before)
+	low, high := writeStart.Add(ttl-took-margin), writeEnd.Add(ttl+margin)
+	if res.Expired || res.Closed || res.Due.Before(low) || res.Due.After(high) {
+		r.Errorf("ExpireRoom %s = %+v, want Due within [%v, %v]", what, res, low, high)
+	}
+}
+
 // wait lets d pass, on the store's clock when it has one.
 func (r *roomT) wait(d time.Duration) {
 	if r.h.FastForward != nil {
@@ -595,6 +620,90 @@ var roomCases = []roomCase{
 		r.wantPresent("ABCD", "host", "a")
 		if m, _ := r.s.Member(r.ctx, "ABCD", "host"); m.Connections != 0 {
 			r.Errorf("Member(host).Connections = %d, want 0", m.Connections)
+		}
+	}},
+
+	{"ExpireRoomLiveReportsDue", func(r *roomT) {
+		ttl, margin := r.expiryTTL()
+		// On real time, each call takes a while: a write's TTL starts
+		// between its before and after, and Due is counted from the
+		// Write.Now of ExpireRoom, taken before the store runs it.
+		before := r.h.Now()
+		r.createTTL("ABCD", 4, ttl)
+		r.wantDue("after create", before, r.h.Now(), ttl, margin)
+		r.wait(ttl / 2)
+		before = r.h.Now()
+		if _, err := r.s.Join(r.ctx, rooms.Write{Now: before, TTL: ttl}, "ABCD", member("a")); err != nil {
+			r.Fatalf("Join: %v", err)
+		}
+		r.wantDue("after a join", before, r.h.Now(), ttl, margin)
+		r.wantPresent("ABCD", "host", "a") // ExpireRoom left the live room alone
+	}},
+
+	{"ExpireRoomExpired", func(r *roomT) {
+		ttl, margin := r.expiryTTL()
+		r.createTTL("ABCD", 4, ttl)
+		if _, err := r.s.Join(r.ctx, rooms.Write{Now: r.h.Now(), TTL: ttl}, "ABCD", member("a")); err != nil {
+			r.Fatalf("Join: %v", err)
+		}
+		r.wait(ttl + margin)
+		for i := range 2 { // idempotent
+			if res := r.expire("ABCD"); !res.Expired || res.Closed || !res.Due.IsZero() {
+				r.Errorf("ExpireRoom #%d of an expired room = %+v, want Expired", i+1, res)
+			}
+		}
+		r.wantGone("ABCD", "host", "a")
+		if res := r.expire("NONE"); !res.Expired {
+			r.Errorf("ExpireRoom of a room that never existed = %+v, want Expired", res)
+		}
+	}},
+
+	{"ExpireRoomClosed", func(r *roomT) {
+		r.create("ABCD", 4)
+		if err := r.s.Close(r.ctx, "ABCD", "host"); err != nil {
+			r.Fatalf("Close: %v", err)
+		}
+		for i := range 2 {
+			if res := r.expire("ABCD"); !res.Closed || res.Expired {
+				r.Errorf("ExpireRoom #%d of a closed room = %+v, want Closed", i+1, res)
+			}
+		}
+		r.wantGone("ABCD", "host")
+
+		r.create("LEFT", 4)
+		if res, err := r.s.Leave(r.ctx, r.w(), "LEFT", "host", false); err != nil || !res.Closed {
+			r.Fatalf("Leave of the last member = %+v, %v; want Closed", res, err)
+		}
+		if res := r.expire("LEFT"); !res.Closed {
+			r.Errorf("ExpireRoom of a room its last member left = %+v, want Closed", res)
+		}
+
+		// A new room with the code is not closed.
+		ttl, margin := r.expiryTTL()
+		before := r.h.Now()
+		r.createTTL("ABCD", 4, ttl)
+		r.wantDue("new room with a closed room's code", before, r.h.Now(), ttl, margin)
+		r.wait(ttl + margin)
+		if res := r.expire("ABCD"); !res.Expired {
+			r.Errorf("ExpireRoom of the new room after its TTL = %+v, want Expired", res)
+		}
+	}},
+
+	{"ExpireRoomClosedForgottenAfterGrace", func(r *roomT) {
+		if r.h.FastForward == nil {
+			return // an hour of real time; the memory and miniredis runs cover it
+		}
+		r.createTTL("ABCD", 4, time.Minute)
+		if err := r.s.Close(r.ctx, "ABCD", "host"); err != nil {
+			r.Fatalf("Close: %v", err)
+		}
+		r.wait(time.Minute + rooms.ClosedGrace - time.Second)
+		if res := r.expire("ABCD"); !res.Closed {
+			r.Errorf("ExpireRoom just before the grace ends = %+v, want Closed", res)
+		}
+		r.wait(2 * time.Second)
+		if res := r.expire("ABCD"); !res.Expired {
+			r.Errorf("ExpireRoom after the grace = %+v, want Expired", res)
 		}
 	}},
 

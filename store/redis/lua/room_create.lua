@@ -22,8 +22,10 @@ local host_id = ARGV[3]
 if redis.call('exists', KEYS[1]) == 1 then
     return {'ROOM_CODE_TAKEN'}
 end
--- Drop whatever a previous room with this code may have left behind.
+-- Drop whatever a previous room with this code may have left behind,
+-- including the memory of its closing.
 destroy(KEYS[1], KEYS[2])
+redis.call('del', closed_key(KEYS[1]))
 
 redis.call('hset', KEYS[1],
     'code', ARGV[2],

@@ -8,6 +8,8 @@
 -- ARGV[2]  now, unix milliseconds (updatedAt)
 -- ARGV[3]  userId
 -- ARGV[4]  close_on_host_leave, "0" or "1"
+-- ARGV[5]  how long a deleted room is remembered as closed after its TTL
+--          would have run out, in milliseconds
 --
 -- Returns {'OK', room hash as HGETALL, host_changed (0 or 1)},
 -- {'CLOSED'}, {'ROOM_NOT_FOUND'} or {'MEMBER_NOT_FOUND'}.
@@ -25,7 +27,7 @@ end
 
 local was_host = is_host(KEYS[1], user_id)
 if redis.call('zcard', KEYS[2]) == 1 or (was_host and ARGV[4] == '1') then
-    destroy(KEYS[1], KEYS[2])
+    close_room(KEYS[1], KEYS[2], ARGV[5])
     return {'CLOSED'}
 end
 

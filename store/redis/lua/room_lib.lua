@@ -6,6 +6,7 @@
 --   KEYS[1]                        <prefix>room:{CODE}              room hash
 --   KEYS[2]                        <prefix>room:{CODE}:users        member zset, score = join sequence
 --   KEYS[1] .. ':user:' .. userId  <prefix>room:{CODE}:user:<id>    member hash
+--   KEYS[1] .. ':closed'           <prefix>room:{CODE}:closed       "1" while a closed room is remembered
 -- The member keys are derived here rather than passed in KEYS; the {CODE}
 -- hash tag puts them in the same Redis Cluster slot as KEYS[1].
 --
@@ -34,6 +35,23 @@ local function destroy(room_key, users_key)
         redis.call('del', member_key(room_key, id))
     end
     redis.call('del', room_key, users_key)
+end
+
+-- closed_key is the key that remembers a closed room.
+local function closed_key(room_key)
+    return room_key .. ':closed'
+end
+
+-- close_room deletes every key of the room and remembers the room as
+-- closed until grace milliseconds after its TTL would have run out, so
+-- that its expiry job does not announce EXPIRED.
+local function close_room(room_key, users_key, grace)
+    local left = redis.call('pttl', room_key)
+    if left < 0 then
+        left = 0
+    end
+    destroy(room_key, users_key)
+    redis.call('set', closed_key(room_key), '1', 'px', left + tonumber(grace))
 end
 
 -- is_host reports whether user_id is the room's host.
