@@ -25,13 +25,25 @@ type Limiter interface {
 }
 
 // Broker carries Events between instances: Notify publishes, Subscribe
-// delivers every event published by any instance, in order, on one
-// goroutine. store/memory.Broker serves one process; store/redis.Broker
-// fans out over Redis pub/sub.
+// delivers the events published by any instance to the targets this
+// instance follows, in order per target. The Transport follows exactly the
+// targets (namespace and Socket.IO room) its local sockets are in: Follow
+// when a socket joins a room, returning once the events of that room
+// published from then on are sure to be delivered; Unfollow when it leaves
+// or disconnects. Calls are counted per target, and an Unfollow may come
+// before its Follow when a join races a disconnection. store/memory.Broker
+// serves one process; store/redis.Broker fans out over Redis pub/sub, one
+// channel per target, so that each instance receives only its own share.
 type Broker interface {
 	rv.Notifier
 	Subscribe(ctx context.Context, deliver func(rv.Event)) (unsubscribe func(), err error)
+	Follow(ctx context.Context, namespace, target string) error
+	Unfollow(namespace, target string)
 }
+
+// followTimeout bounds the wait of a socket's Join for the Broker's
+// subscription to a target.
+const followTimeout = 10 * time.Second
 
 // Config configures a Transport. Zero fields take the documented defaults.
 type Config struct {
@@ -202,6 +214,8 @@ func New(cfg Config) (*Transport, error) {
 		Logger:         cfg.Logger,
 		EventRate:      cfg.EventRate, // negative: no limit
 		EventBurst:     cfg.EventBurst,
+		OnJoin:         t.follow,
+		OnLeave:        t.unfollow,
 	})
 	if cfg.Rooms != nil {
 		t.rooms = t.io.Of(rooms.Namespace)
@@ -246,6 +260,37 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 	t.fanout.stop()
 	t.mu.Unlock()
 	return err
+}
+
+// follow subscribes the Broker to the rooms a local socket joined, before
+// the socket's Join returns: a socket joined in a connect handler thus
+// receives every event published to its rooms from before its CONNECT
+// reply on. Several rooms are followed concurrently.
+func (t *Transport) follow(namespace string, rooms []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), followTimeout)
+	defer cancel()
+	one := func(room string) {
+		if err := t.cfg.Broker.Follow(ctx, namespace, room); err != nil {
+			t.log.Warn("broker: cannot follow a room; its events may not reach this instance",
+				"namespace", namespace, "room", room, "err", err)
+		}
+	}
+	if len(rooms) == 1 {
+		one(rooms[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for _, r := range rooms {
+		wg.Go(func() { one(r) })
+	}
+	wg.Wait()
+}
+
+// unfollow undoes follow for the rooms a local socket left.
+func (t *Transport) unfollow(namespace string, rooms []string) {
+	for _, r := range rooms {
+		t.cfg.Broker.Unfollow(namespace, r)
+	}
 }
 
 // deliver hands one event to the local sockets it targets. It never

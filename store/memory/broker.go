@@ -14,37 +14,81 @@ var _ rv.Notifier = (*Broker)(nil)
 // a deployment with a single instance. Create one with NewBroker; it is safe
 // for concurrent use.
 //
+// Like store/redis.Broker, it delivers only the events of the targets it
+// follows (Follow, Unfollow; calls are counted), so that both pass the same
+// conformance suite; the others are dropped by Notify.
+//
 // Delivery is asynchronous: Notify only queues the events, and each
 // subscriber is served by its own goroutine, in publish order. Notify never
 // calls a deliver function itself, so callers may hold locks that deliver
 // also takes. A subscriber's queue is unbounded: a subscriber that falls
 // behind costs memory, never blocks Notify, and loses nothing.
 type Broker struct {
-	mu   sync.Mutex
-	subs []*subscriber
+	mu      sync.Mutex
+	subs    []*subscriber
+	targets map[target]int // Follow calls minus Unfollow calls
 }
 
-// NewBroker returns a Broker with no subscribers.
-func NewBroker() *Broker { return &Broker{} }
+type target struct{ namespace, target string }
 
-// Notify queues events for every current subscriber and returns at once.
-// Events published by concurrent Notify calls reach every subscriber in the
-// same order. With no subscriber, Notify does nothing. Subscribers share
-// the events' Data, which they must not modify.
+// NewBroker returns a Broker with no subscribers.
+func NewBroker() *Broker { return &Broker{targets: make(map[target]int)} }
+
+// Follow makes the subscribers receive the events of target in namespace
+// published from now on, until as many Unfollow calls have been made. It
+// never fails.
+func (b *Broker) Follow(_ context.Context, namespace, to string) error {
+	b.count(target{namespace, to}, 1)
+	return nil
+}
+
+// Unfollow undoes one Follow of target in namespace. An Unfollow that comes
+// before its Follow is counted too: the pair cancels out.
+func (b *Broker) Unfollow(namespace, to string) {
+	b.count(target{namespace, to}, -1)
+}
+
+func (b *Broker) count(t target, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if c := b.targets[t] + n; c == 0 {
+		delete(b.targets, t)
+	} else {
+		b.targets[t] = c
+	}
+}
+
+// Notify queues the events of the followed targets for every current
+// subscriber and returns at once. Events published by concurrent Notify
+// calls reach every subscriber in the same order. With no subscriber,
+// Notify does nothing. Subscribers share the events' Data, which they must
+// not modify.
 func (b *Broker) Notify(_ context.Context, events ...rv.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if len(b.subs) == 0 {
+		return nil
+	}
+	kept := make([]rv.Event, 0, len(events))
+	for _, ev := range events {
+		if b.targets[target{ev.Namespace, ev.Target}] > 0 {
+			kept = append(kept, ev)
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
 	for _, s := range b.subs {
-		s.push(events)
+		s.push(kept)
 	}
 	return nil
 }
 
-// Subscribe calls deliver with every event published after Subscribe
-// returns, one at a time, in publish order, on a goroutine of its own. The
+// Subscribe calls deliver with every event of a followed target published
+// after Subscribe returns, one at a time, in publish order, on a goroutine of its own. The
 // subscription lasts until unsubscribe is called; ctx is not retained.
 //
 // unsubscribe drops the events not yet delivered and waits for a deliver

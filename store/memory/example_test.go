@@ -42,6 +42,8 @@ func Example() {
 func ExampleBroker() {
 	ctx := context.Background()
 	broker := memory.NewBroker()
+	// The instance has sockets in room:ABCD: it receives that room's events.
+	_ = broker.Follow(ctx, "/rooms", "room:ABCD")
 
 	received := make(chan rv.Event)
 	unsubscribe, _ := broker.Subscribe(ctx, func(ev rv.Event) { received <- ev })

@@ -94,6 +94,7 @@ func TestRateLimiterExactRetryAfter(t *testing.T) {
 func TestBrokerNotifyDoesNotDeliverOnCallerGoroutine(t *testing.T) {
 	ctx := context.Background()
 	b := memory.NewBroker()
+	_ = b.Follow(ctx, "/rooms", "room:A")
 	var mu sync.Mutex
 	delivered := make(chan struct{})
 	unsubscribe, err := b.Subscribe(ctx, func(rv.Event) {

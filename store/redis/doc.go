@@ -71,7 +71,12 @@
 // every key at once.
 //
 // The rate limiter keeps one counter per limited key,
-// rv:ratelimit:<key>, expiring with its window. The broker publishes on
-// one channel, rv:events. The cut-off store keeps rv:auth:cutoff:<userId>
-// (unix milliseconds) for one access-token lifetime.
+// rv:ratelimit:<key>, expiring with its window. The broker publishes each
+// event on the channel of its target, rv:ev:<len(ns)>:<ns>:<target> (for
+// example rv:ev:6:/rooms:room:ABCD), and each instance subscribes only to
+// the channels of the targets its sockets are in (Broker.Follow), plus
+// rv:ev while it has a subscriber; see Broker for why a channel per target
+// rather than hashed shard channels. The cut-off store keeps
+// rv:auth:cutoff:<userId> (unix milliseconds) for one access-token
+// lifetime.
 package redis

@@ -306,7 +306,10 @@ func TestBrokerSkipsMalformedMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer unsubscribe()
-		if err := client.Publish(ctx, prefix+"events", "not json").Err(); err != nil {
+		if err := broker.Follow(ctx, "/rooms", "room:A"); err != nil {
+			t.Fatal(err)
+		}
+		if err := client.Publish(ctx, broker.Channel("/rooms", "room:A"), "not json").Err(); err != nil {
 			t.Fatal(err)
 		}
 		if err := broker.Notify(ctx, rv.NewEvent("/rooms", "room:A", "ok", nil)); err != nil {
@@ -343,6 +346,11 @@ func TestBrokerSharedAcrossInstances(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer unsubscribe2()
+		for _, b := range []*redis.Broker{subscriber, elsewhere} {
+			if err := b.Follow(ctx, "/rooms", "user:1"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if err := publisher.Notify(ctx, rv.NewEvent("/rooms", "user:1", "hello", nil)); err != nil {
 			t.Fatal(err)
 		}

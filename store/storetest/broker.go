@@ -14,12 +14,18 @@ import (
 )
 
 // Broker is a rendezvous.Notifier that can also be subscribed to: what
-// store/memory and store/redis Brokers share.
+// store/memory and store/redis Brokers share. One Broker is one instance.
 type Broker interface {
 	rv.Notifier
-	// Subscribe calls deliver with every event published after it returns,
-	// in order, until unsubscribe is called.
+	// Subscribe calls deliver with every event of a followed target
+	// published after it returns, in order per target, until unsubscribe is
+	// called.
 	Subscribe(ctx context.Context, deliver func(rv.Event)) (unsubscribe func(), err error)
+	// Follow makes the instance receive the events of target in namespace
+	// published after it returns; calls are counted.
+	Follow(ctx context.Context, namespace, target string) error
+	// Unfollow undoes one Follow.
+	Unfollow(namespace, target string)
 }
 
 // deliveryTimeout bounds the wait for an event to arrive.
@@ -35,6 +41,11 @@ func RunBroker(t *testing.T, newBroker func(t *testing.T) Broker) {
 		t.Parallel()
 		b := newBroker(t)
 		subs := []*recorder{subscribe(t, b), subscribe(t, b)}
+		follow(t, b, "/rooms", "room:ABCD")
+		follow(t, b, "/rooms", "user:u2")
+		follow(t, b, "/chat", "match:9")
+		follow(t, b, "/queue", "user:u3")
+		follow(t, b, "/video", "session:s")
 
 		var want []rv.Event
 		publish := func(events ...rv.Event) {
@@ -81,6 +92,7 @@ func RunBroker(t *testing.T, newBroker func(t *testing.T) Broker) {
 		}
 		t.Cleanup(unsubscribe)
 		stays := subscribe(t, b)
+		follow(t, b, "/rooms", "room:A")
 
 		if err := b.Notify(ctx, rv.NewEvent("/rooms", "room:A", "before", nil)); err != nil {
 			t.Fatalf("Notify: %v", err)
@@ -120,6 +132,160 @@ func RunBroker(t *testing.T, newBroker func(t *testing.T) Broker) {
 			t.Errorf("Notify after every subscriber left: %v", err)
 		}
 	})
+
+	t.Run("OnlyFollowedTargets", func(t *testing.T) {
+		t.Parallel()
+		b := newBroker(t)
+		r := subscribe(t, b)
+		follow(t, b, "/rooms", "room:A")
+		follow(t, b, "/chat", "room:B") // same target name, other namespace
+		notify(t, b,
+			rv.NewEvent("/rooms", "room:B", "not followed", nil),
+			rv.NewEvent("/chat", "room:A", "not followed", nil),
+			rv.NewEvent("/rooms", "room:A", "one", nil),
+			rv.NewEvent("/chat", "room:B", "two", nil))
+		notify(t, b, rv.NewEvent("/rooms", "user:x", "not followed", nil))
+		notify(t, b, rv.NewEvent("/rooms", "room:A", "three", nil))
+		got := r.wait(t, 3)
+		for i, name := range []string{"one", "two", "three"} {
+			if got[i].Name != name {
+				t.Errorf("event %d = %s, want %q", i, show(got[i]), name)
+			}
+		}
+	})
+
+	t.Run("FollowIsCounted", func(t *testing.T) {
+		t.Parallel()
+		b := newBroker(t)
+		r := subscribe(t, b)
+		follow(t, b, "/rooms", "room:S") // sentinel, followed throughout
+		if err := b.Follow(ctx, "/rooms", "room:A"); err != nil {
+			t.Fatalf("Follow: %v", err)
+		}
+		if err := b.Follow(ctx, "/rooms", "room:A"); err != nil {
+			t.Fatalf("Follow: %v", err)
+		}
+		b.Unfollow("/rooms", "room:A")
+		notify(t, b, rv.NewEvent("/rooms", "room:A", "still followed", nil))
+		r.wait(t, 1)
+		b.Unfollow("/rooms", "room:A")
+		notify(t, b, rv.NewEvent("/rooms", "room:A", "left", nil))
+		notify(t, b, rv.NewEvent("/rooms", "room:S", "sentinel", nil))
+		got := r.wait(t, 2)
+		if got[1].Name != "sentinel" {
+			t.Errorf("after the last Unfollow got %s, want only the sentinel", show(got[1]))
+		}
+
+		// An Unfollow before its Follow cancels out.
+		b.Unfollow("/rooms", "room:C")
+		if err := b.Follow(ctx, "/rooms", "room:C"); err != nil {
+			t.Fatalf("Follow: %v", err)
+		}
+		notify(t, b, rv.NewEvent("/rooms", "room:C", "cancelled out", nil))
+		notify(t, b, rv.NewEvent("/rooms", "room:S", "sentinel 2", nil))
+		if got := r.wait(t, 3); got[2].Name != "sentinel 2" {
+			t.Errorf("after Unfollow then Follow got %s, want only the sentinel", show(got[2]))
+		}
+	})
+
+	t.Run("FollowBeforeSubscribe", func(t *testing.T) {
+		t.Parallel()
+		b := newBroker(t)
+		follow(t, b, "/rooms", "room:A")
+		r := subscribe(t, b)
+		notify(t, b, rv.NewEvent("/rooms", "room:A", "hello", nil))
+		r.wait(t, 1)
+	})
+
+	t.Run("ConcurrentFollowsAndOrderPerTarget", func(t *testing.T) {
+		t.Parallel()
+		b := newBroker(t)
+		r := subscribe(t, b)
+		const targets, followers, perTarget = 8, 4, 30
+		var wg sync.WaitGroup
+		errs := make(chan error, targets*followers)
+		for i := range targets {
+			for range followers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					target := fmt.Sprintf("room:%d", i)
+					if err := b.Follow(ctx, "/rooms", target); err != nil {
+						errs <- err
+						return
+					}
+					// Followed: this event must arrive.
+					errs <- b.Notify(ctx, rv.NewEvent("/rooms", target, "joined", nil))
+				}()
+			}
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("Follow or Notify: %v", err)
+			}
+		}
+		r.wait(t, targets*followers)
+		for i := range targets {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for n := range perTarget {
+					if err := b.Notify(ctx, rv.NewEvent("/rooms", fmt.Sprintf("room:%d", i), "seq", n)); err != nil {
+						t.Errorf("Notify: %v", err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		got := r.wait(t, targets*followers+targets*perTarget)
+		next := map[string]int{}
+		for _, ev := range got[targets*followers:] {
+			var n int
+			if err := json.Unmarshal(ev.Data, &n); err != nil || n != next[ev.Target] {
+				t.Fatalf("%s: got %s, want seq %d", ev.Target, ev.Data, next[ev.Target])
+			}
+			next[ev.Target]++
+		}
+
+		// Every follower leaves at once: nothing more arrives.
+		for i := range targets {
+			for range followers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					b.Unfollow("/rooms", fmt.Sprintf("room:%d", i))
+				}()
+			}
+		}
+		wg.Wait()
+		follow(t, b, "/rooms", "room:S")
+		for i := range targets {
+			notify(t, b, rv.NewEvent("/rooms", fmt.Sprintf("room:%d", i), "left", nil))
+		}
+		notify(t, b, rv.NewEvent("/rooms", "room:S", "sentinel", nil))
+		got = r.wait(t, targets*followers+targets*perTarget+1)
+		if last := got[len(got)-1]; last.Name != "sentinel" {
+			t.Errorf("after every Unfollow got %s, want only the sentinel", show(last))
+		}
+	})
+}
+
+// follow follows target for the rest of the test.
+func follow(t *testing.T, b Broker, namespace, target string) {
+	t.Helper()
+	if err := b.Follow(context.Background(), namespace, target); err != nil {
+		t.Fatalf("Follow(%q, %q): %v", namespace, target, err)
+	}
+	t.Cleanup(func() { b.Unfollow(namespace, target) })
+}
+
+func notify(t *testing.T, b Broker, events ...rv.Event) {
+	t.Helper()
+	if err := b.Notify(context.Background(), events...); err != nil {
+		t.Fatalf("Notify: %v", err)
+	}
 }
 
 // recorder collects the events delivered to one subscriber.

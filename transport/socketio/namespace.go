@@ -330,9 +330,11 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		s.state = socketDisconnected
 		s.pending = nil
 		n.removeLocked(s, s.rooms)
+		left := roomList(s.rooms)
 		s.rooms = nil
 		fns := s.cancelLocked()
 		s.mu.Unlock()
+		n.srv.roomsLeft(n.name, left)
 		runAfterFuncs(fns)
 		c.removeSocket(s)
 		c.send(encodeMessage(sioConnectError, n.name, -1, connectErrorPayload(err)))

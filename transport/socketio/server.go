@@ -113,6 +113,19 @@ type Config struct {
 	// Now returns the current time for the event rate limit. Default
 	// time.Now.
 	Now func() time.Time
+
+	// OnJoin and OnLeave follow the room membership of this server's
+	// sockets, for a broker that subscribes only to the rooms with local
+	// sockets. OnJoin is called by Socket.Join with the namespace and the
+	// rooms the socket was not in yet, before Join returns (so Join waits
+	// for it), outside every lock of the server. OnLeave is called with the
+	// rooms a socket leaves: by Socket.Leave before it returns, and when
+	// the socket disconnects or its connect is refused. Each room a socket
+	// joins is passed exactly once to OnJoin and once to OnLeave, but when
+	// a Join races the socket's disconnection OnLeave may come first:
+	// count the calls rather than expect an order. Default: nil (nothing
+	// called).
+	OnJoin, OnLeave func(namespace string, rooms []string)
 }
 
 // Server is a Socket.IO v5 server speaking Engine.IO v4 over HTTP

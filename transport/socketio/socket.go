@@ -65,11 +65,18 @@ func (s *Socket) Request() *http.Request { return s.conn.req.request() }
 // events emitted to those rooms from then on are queued and delivered right
 // after the CONNECT packet, so none is missed between joining and
 // connecting.
+//
+// With Config.OnJoin set, Join calls it with the rooms the socket was not
+// in yet before returning.
 func (s *Socket) Join(rooms ...string) {
+	s.nsp.srv.roomsJoined(s.nsp.name, s.join(rooms))
+}
+
+func (s *Socket) join(rooms []string) (joined []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state == socketDisconnected || len(rooms) == 0 {
-		return
+		return nil
 	}
 	if s.rooms == nil {
 		s.rooms = make(map[string]struct{}, len(rooms))
@@ -82,15 +89,22 @@ func (s *Socket) Join(rooms ...string) {
 		}
 		s.rooms[r] = struct{}{}
 		s.nsp.joinLocked(r, s)
+		joined = append(joined, r)
 	}
+	return joined
 }
 
-// Leave removes the socket from rooms.
+// Leave removes the socket from rooms. With Config.OnLeave set, it calls it
+// with the rooms the socket was in before returning.
 func (s *Socket) Leave(rooms ...string) {
+	s.nsp.srv.roomsLeft(s.nsp.name, s.leave(rooms))
+}
+
+func (s *Socket) leave(rooms []string) (left []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.rooms) == 0 {
-		return
+		return nil
 	}
 	s.nsp.smu.Lock()
 	defer s.nsp.smu.Unlock()
@@ -100,10 +114,12 @@ func (s *Socket) Leave(rooms ...string) {
 		}
 		delete(s.rooms, r)
 		s.nsp.leaveLocked(r, s)
+		left = append(left, r)
 	}
 	if len(s.rooms) == 0 {
 		s.rooms = nil
 	}
+	return left
 }
 
 // Rooms returns the rooms the socket joined, sorted. Unlike the JavaScript
@@ -321,11 +337,13 @@ func (s *Socket) closeSocket(reason string, send bool) {
 		s.conn.send(encodeMessage(sioDisconnect, s.nsp.name, -1, nil))
 	}
 	s.nsp.removeLocked(s, s.rooms)
+	left := roomList(s.rooms)
 	s.rooms = nil
 	s.pending = nil
 	s.acks = nil
 	fns := s.cancelLocked()
 	s.mu.Unlock()
+	s.nsp.srv.roomsLeft(s.nsp.name, left)
 
 	runAfterFuncs(fns)
 	s.conn.removeSocket(s)
@@ -380,5 +398,31 @@ func (s *Socket) onAck(p *socketPacket) {
 	s.mu.Unlock()
 	if cb != nil {
 		s.nsp.runAck(s, cb, p.Args)
+	}
+}
+
+// roomList returns the keys of rooms.
+func roomList(rooms map[string]struct{}) []string {
+	if len(rooms) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(rooms))
+	for r := range rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
+// roomsJoined calls Config.OnJoin.
+func (s *Server) roomsJoined(nsp string, rooms []string) {
+	if len(rooms) > 0 && s.cfg.OnJoin != nil {
+		s.cfg.OnJoin(nsp, rooms)
+	}
+}
+
+// roomsLeft calls Config.OnLeave.
+func (s *Server) roomsLeft(nsp string, rooms []string) {
+	if len(rooms) > 0 && s.cfg.OnLeave != nil {
+		s.cfg.OnLeave(nsp, rooms)
 	}
 }
