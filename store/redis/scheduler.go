@@ -3,7 +3,6 @@ package redis
 import (
 	"context"
 	"crypto/rand"
-	"embed"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +17,6 @@ import (
 
 var _ rv.JobStore = (*JobStore)(nil)
 
-//go:embed lua/job_*.lua
-var jobLuaFiles embed.FS
-
 // The job scripts, one per operation, each prefixed with lua/job_lib.lua.
 var (
 	jobScheduleScript = jobScript("job_schedule.lua")
@@ -32,15 +28,7 @@ var (
 )
 
 func jobScript(name string) *goredis.Script {
-	return goredis.NewScript(jobLuaSource("job_lib.lua") + "\n" + jobLuaSource(name))
-}
-
-func jobLuaSource(name string) string {
-	b, err := jobLuaFiles.ReadFile("lua/" + name)
-	if err != nil {
-		panic("redis: missing embedded script " + name)
-	}
-	return string(b)
+	return goredis.NewScript(luaSource("job_lib.lua") + "\n" + luaSource(name))
 }
 
 // JobStore is an rv.JobStore kept in Redis, shared by every instance that
