@@ -190,18 +190,8 @@ func (s *scanner) object(t reflect.Type) error {
 			return err
 		}
 		s.path = s.path[:len(s.path)-1]
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return errMalformed
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return errMalformed
+		if done, err := s.afterMember('}'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -228,18 +218,8 @@ func (s *scanner) array(t reflect.Type) error {
 			return err
 		}
 		s.path = s.path[:len(s.path)-1]
-		s.skipSpace()
-		if s.pos >= len(s.data) {
-			return errMalformed
-		}
-		switch s.data[s.pos] {
-		case ',':
-			s.pos++
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return errMalformed
+		if done, err := s.afterMember(']'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -444,4 +424,22 @@ func collectFields(t reflect.Type, f *structFields, visiting map[reflect.Type]bo
 	for _, et := range embedded {
 		collectFields(et, f, visiting)
 	}
+}
+
+// afterMember consumes what follows an object member or array element: a
+// comma (more follow) or the closing bracket (done).
+func (s *scanner) afterMember(closing byte) (done bool, err error) {
+	s.skipSpace()
+	if s.pos >= len(s.data) {
+		return false, errMalformed
+	}
+	switch s.data[s.pos] {
+	case ',':
+		s.pos++
+		return false, nil
+	case closing:
+		s.pos++
+		return true, nil
+	}
+	return false, errMalformed
 }
