@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -39,17 +38,8 @@ func expiryStack(t *testing.T, store rooms.Store, broker transport.Broker, clock
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(tr.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = tr.Shutdown(ctx)
-		srv.Close()
-	})
-	return &stack{URL: srv.URL, Rooms: svc, T: tr, Broker: broker, Store: store}, sched
+	url := serve(t, tr)
+	return &stack{URL: url, Rooms: svc, T: tr, Broker: broker, Store: store}, sched
 }
 
 // wantExpired waits for room:closed EXPIRED on c, then for its disconnect.

@@ -138,17 +138,8 @@ func newStack(t testing.TB, o options) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(tr.Handler())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = tr.Shutdown(ctx)
-		srv.Close()
-	})
-	return &stack{URL: srv.URL, Rooms: svc, Accounts: accounts, T: tr, Codes: codes, Broker: o.broker, Store: o.store}
+	url := serve(t, tr)
+	return &stack{URL: url, Rooms: svc, Accounts: accounts, T: tr, Codes: codes, Broker: o.broker, Store: o.store}
 }
 
 type response struct {
@@ -517,4 +508,21 @@ func FuzzRoomsREST(f *testing.F) {
 			_ = s.Rooms.Leave(context.Background(), tk.RoomCode, j.UserID)
 		}
 	})
+}
+
+// serve starts tr, serves it on a loopback httptest server and returns its
+// URL; both stop when the test ends.
+func serve(t testing.TB, tr *transport.Transport) string {
+	t.Helper()
+	if err := tr.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(tr.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tr.Shutdown(ctx)
+		srv.Close()
+	})
+	return srv.URL
 }
