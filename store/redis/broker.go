@@ -170,14 +170,7 @@ func (b *Broker) Notify(ctx context.Context, events ...rv.Event) error {
 // Follow of the target and by the next Subscribe.
 func (b *Broker) Follow(ctx context.Context, namespace, target string) error {
 	ch := b.Channel(namespace, target)
-	b.mu.Lock()
-	f := b.targets[ch]
-	if f == nil {
-		f = &follow{}
-		b.targets[ch] = f
-	}
-	f.refs++
-	b.mu.Unlock()
+	f := b.count(ch, 1)
 	return b.sync(ctx, ch, f)
 }
 
@@ -187,14 +180,7 @@ func (b *Broker) Follow(ctx context.Context, namespace, target string) error {
 // before its Follow is counted too: the pair cancels out.
 func (b *Broker) Unfollow(namespace, target string) {
 	ch := b.Channel(namespace, target)
-	b.mu.Lock()
-	f := b.targets[ch]
-	if f == nil {
-		f = &follow{}
-		b.targets[ch] = f
-	}
-	f.refs--
-	b.mu.Unlock()
+	f := b.count(ch, -1)
 	_ = b.sync(context.Background(), ch, f)
 }
 
@@ -439,4 +425,18 @@ func (b *Broker) receive(ps *goredis.PubSub, done chan struct{}) {
 			b.dmu.RUnlock()
 		}
 	}
+}
+
+// count adds delta to the follow count of channel ch and returns its
+// record.
+func (b *Broker) count(ch string, delta int) *follow {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f := b.targets[ch]
+	if f == nil {
+		f = &follow{}
+		b.targets[ch] = f
+	}
+	f.refs += delta
+	return f
 }
