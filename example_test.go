@@ -21,3 +21,8 @@ func ExampleError() {
 	// invalid ROOM_FULL
 	// UNKNOWN_ERROR
 }
+
+func ExampleUserTarget() {
+	fmt.Println(rv.UserTarget("u1"), rv.RoomTarget("ABCD"))
+	// Output: user:u1 room:ABCD
+}

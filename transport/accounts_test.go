@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/internal/fakeclock"
 	"github.com/rendezvous-go/rendezvous/internal/siotest"
@@ -289,7 +290,7 @@ func TestSendRateLimitHasRetryAfter(t *testing.T) {
 func TestUserNamespace(t *testing.T) {
 	clock := fakeclock.New(time.Now())
 	s := newStack(t, options{clock: clock})
-	ns := s.T.UserNamespace("/test", nil)
+	ns := s.T.UserNamespace("/test", s.Accounts, nil)
 	ns.On("whoami", func(sock *socketio.Socket, ev *socketio.Event) {
 		p, _ := transport.SocketPrincipal(sock)
 		ev.Ack(p.UserID)
@@ -305,7 +306,7 @@ func TestUserNamespace(t *testing.T) {
 		t.Fatalf("whoami: %s %v", out, err)
 	}
 	// Events to the user's target reach the socket.
-	s.T.SocketIO().Of("/test").Emit(transport.TargetUser(a.ID), "ping", map[string]int{"n": 1})
+	s.T.SocketIO().Of("/test").Emit(rv.UserTarget(a.ID), "ping", map[string]int{"n": 1})
 	if raw, err := c.WaitEvent("/test", "ping", wait); err != nil || string(raw) != `{"n":1}` {
 		t.Fatalf("targeted event: %s %v", raw, err)
 	}
@@ -339,7 +340,7 @@ func TestUserNamespace(t *testing.T) {
 
 func TestAuthenticatedMiddleware(t *testing.T) {
 	s := newStack(t, options{})
-	h := s.T.Authenticated(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := s.T.Authenticated(s.Accounts, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := transport.PrincipalFrom(r.Context())
 		if !ok {
 			t.Error("no principal in the context")

@@ -136,5 +136,5 @@ func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error
 	if errors.As(err, &hs) {
 		hs.setHeaders(w.Header())
 	}
-	writeJSON(w, status, ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code})
+	WriteJSON(w, status, ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code})
 }

@@ -18,7 +18,7 @@ func Example() {
 	broker := memory.NewBroker()
 	tokens, _ := auth.NewRoomTokens(auth.RoomTokenConfig{Secret: []byte("a-secret-of-at-least-16-bytes")})
 	svc, _ := rooms.New(rooms.Config{Store: memory.NewRoomStore(nil), Tokens: tokens, Notifier: broker})
-	t, _ := transport.New(transport.Config{Rooms: svc, Broker: broker, Prefix: "/api"})
+	t, _ := transport.New(transport.Config{Modules: []transport.Module{transport.RoomsModule(transport.RoomsConfig{Service: svc})}, Broker: broker, Prefix: "/api"})
 	_ = t.Start(context.Background())
 	defer t.Shutdown(context.Background())
 

@@ -15,19 +15,20 @@ import (
 // MaxBodyBytes bounds REST request bodies.
 const MaxBodyBytes = 16 << 10
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON writes v as a JSON response with status, not cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// decodeBody reads one JSON object into dst: unknown fields, keys that
+// DecodeBody reads one JSON object into dst: unknown fields, keys that
 // differ from a field's exact name (JSON keys are case-sensitive here,
 // unlike encoding/json), duplicate keys, invalid UTF-8, trailing data,
 // wrong types, a non-JSON content type and bodies over MaxBodyBytes are
 // errors of KindInvalid. An empty body decodes as {}.
-func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+func DecodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
@@ -45,13 +46,13 @@ func decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	if len(bytes.TrimLeft(body, " \t\r\n")) == 0 {
 		body = []byte("{}")
 	}
-	return decodeStrict(body, dst)
+	return DecodeStrict(body, dst)
 }
 
-// decodeStrict decodes one JSON value into dst with the rules of
-// decodeBody: checkStrict first, then encoding/json with unknown fields
+// DecodeStrict decodes one JSON value into dst with the rules of
+// DecodeBody: checkStrict first, then encoding/json with unknown fields
 // and trailing data rejected.
-func decodeStrict(data []byte, dst any) error {
+func DecodeStrict(data []byte, dst any) error {
 	serr := checkStrict(data, reflect.TypeOf(dst))
 	if serr != nil && serr != errMalformed {
 		return serr

@@ -57,7 +57,7 @@ func TestCatchAllLeavesHostRoutesAlone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := transport.New(transport.Config{Rooms: svc, Broker: broker, Prefix: prefix})
+			tr, err := transport.New(transport.Config{Modules: []transport.Module{transport.RoomsModule(transport.RoomsConfig{Service: svc})}, Broker: broker, Prefix: prefix})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,7 @@ func expiryStack(t *testing.T, store rooms.Store, broker transport.Broker, clock
 		t.Fatal(err)
 	}
 	sched.Handle(rooms.ExpireJobKind, svc.HandleExpiry)
-	tr, err := transport.New(transport.Config{Rooms: svc, Broker: broker})
+	tr, err := transport.New(transport.Config{Modules: []transport.Module{transport.RoomsModule(transport.RoomsConfig{Service: svc})}, Broker: broker})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,17 +64,3 @@ func (c *socketCap) release(s *socketio.Socket) {
 		delete(c.counts, key)
 	}
 }
-
-// authenticateRoomSocket checks the token of a socket connecting to
-// /rooms (rooms.Service.Authenticate) and takes the socket's slot of the
-// per-user cap, before the connect handler writes or publishes anything.
-func (t *Transport) authenticateRoomSocket(ctx context.Context, s *socketio.Socket, token string) (code, userID string, err error) {
-	code, userID, err = t.cfg.Rooms.Authenticate(ctx, token)
-	if err != nil {
-		return "", "", err
-	}
-	if err := t.sockets.acquire(s, userID); err != nil {
-		return "", "", err
-	}
-	return code, userID, nil
-}

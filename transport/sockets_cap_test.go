@@ -196,8 +196,8 @@ func TestSocketsPerUserCapDisabled(t *testing.T) {
 // runs, gives its slot back.
 func TestSocketsPerUserCapUserNamespace(t *testing.T) {
 	s := newStack(t, options{maxSockets: 2})
-	s.T.UserNamespace("/cap", nil)
-	s.T.UserNamespace("/cap2", nil)
+	s.T.UserNamespace("/cap", s.Accounts, nil)
+	s.T.UserNamespace("/cap2", s.Accounts, nil)
 	a, b := s.signup(t), s.signup(t)
 	authA := map[string]string{"token": a.Access}
 
@@ -225,7 +225,7 @@ func TestSocketsPerUserCapUserNamespace(t *testing.T) {
 	})
 
 	// The application refuses every connection: no slot is kept.
-	s.T.UserNamespace("/refuse", func(ctx context.Context, sock *socketio.Socket, _ json.RawMessage) error {
+	s.T.UserNamespace("/refuse", s.Accounts, func(ctx context.Context, sock *socketio.Socket, _ json.RawMessage) error {
 		return &socketio.ConnectError{Message: "no", Data: map[string]string{"code": "APP_REFUSED"}}
 	})
 	for i := range 5 {
@@ -245,7 +245,7 @@ func TestSocketsPerUserCapUserNamespace(t *testing.T) {
 	// slot back too: the handler returns only once the socket is gone.
 	entered := make(chan struct{})
 	var first sync.Once
-	s.T.UserNamespace("/slow", func(ctx context.Context, sock *socketio.Socket, _ json.RawMessage) error {
+	s.T.UserNamespace("/slow", s.Accounts, func(ctx context.Context, sock *socketio.Socket, _ json.RawMessage) error {
 		block := false
 		first.Do(func() { block = true })
 		if block {

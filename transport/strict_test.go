@@ -62,7 +62,7 @@ func TestErrorsDoNotEchoInput(t *testing.T) {
 	}
 	for _, ns := range []string{rooms.Namespace, "/echo"} {
 		if ns != rooms.Namespace {
-			s.T.UserNamespace(ns, nil)
+			s.T.UserNamespace(ns, s.Accounts, nil)
 		}
 		c := dial(t, s)
 		p, err := c.Connect(ns, map[string]string{"token": long}, wait)

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
-	"github.com/rendezvous-go/rendezvous/auth"
-	"github.com/rendezvous-go/rendezvous/billing"
-	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/transport/socketio"
 )
 
@@ -47,18 +44,10 @@ const followTimeout = 10 * time.Second
 
 // Config configures a Transport. Zero fields take the documented defaults.
 type Config struct {
-	// Rooms serves the rooms endpoints and the /rooms namespace. Optional:
-	// nil leaves them out.
-	Rooms *rooms.Service
-	// Accounts serves /auth and /users/me and authenticates the dating
-	// product's endpoints and namespaces. Optional: nil leaves them out.
-	Accounts *auth.Service
-	// Billing serves the token wallet (/tokens/...) and the Stripe webhook.
-	// Optional: nil leaves them out. It needs Accounts.
-	Billing *billing.Service
-	// SecureCookies marks the refresh-token cookie Secure (HTTPS only).
-	// Default: set when Accounts runs in production mode.
-	SecureCookies bool
+	// Modules are the features served: their REST routes and Socket.IO
+	// namespaces (RoomsModule, AccountsModule, BillingModule, or a host
+	// application's own Module). At least one is required.
+	Modules []Module
 	// Broker delivers events published by the services to the sockets of
 	// this instance. Required; it must be the Notifier the services publish
 	// to.
@@ -118,7 +107,8 @@ type Config struct {
 	ConnectTimeout time.Duration
 
 	// MaxSocketsPerUser is how many sockets one user may have open at once
-	// in one namespace (/rooms, and those made with UserNamespace) on this
+	// in one namespace (/rooms, those made with UserNamespace, and those whose
+	// modules call Registrar.AcquireSocket) on this
 	// instance; a connect beyond it gets a CONNECT_ERROR with data.code
 	// TOO_MANY_SOCKETS. The count is per instance, not shared through the
 	// Broker. Default 5; negative disables the limit.
@@ -140,10 +130,10 @@ type Config struct {
 
 // Transport serves the REST API and the Socket.IO endpoint.
 type Transport struct {
-	cfg   Config
-	log   *slog.Logger
-	io    *socketio.Server
-	rooms *socketio.Namespace
+	cfg    Config
+	log    *slog.Logger
+	io     *socketio.Server
+	routes []Route // registered by the modules
 
 	sockets    *socketCap // per-user socket cap; nil when disabled
 	handshakes *ipLimiter // per-IP handshake limit; nil when disabled
@@ -156,14 +146,8 @@ type Transport struct {
 // New validates cfg and returns a Transport. Call Start before serving and
 // Shutdown when done.
 func New(cfg Config) (*Transport, error) {
-	if cfg.Rooms == nil && cfg.Accounts == nil {
-		return nil, errors.New("transport: Config.Rooms or Config.Accounts is required")
-	}
-	if cfg.Billing != nil && cfg.Accounts == nil {
-		return nil, errors.New("transport: Config.Billing needs Config.Accounts")
-	}
-	if cfg.Accounts != nil && cfg.Accounts.Production() {
-		cfg.SecureCookies = true
+	if len(cfg.Modules) == 0 {
+		return nil, errors.New("transport: Config.Modules needs at least one Module")
 	}
 	if cfg.Broker == nil {
 		return nil, errors.New("transport: Config.Broker is required")
@@ -217,11 +201,16 @@ func New(cfg Config) (*Transport, error) {
 		OnJoin:         t.follow,
 		OnLeave:        t.unfollow,
 	})
-	if cfg.Rooms != nil {
-		t.rooms = t.io.Of(rooms.Namespace)
-		t.mountRoomsNamespace()
-	}
 	t.initLimits()
+	reg := &Registrar{t: t}
+	for _, m := range cfg.Modules {
+		if m == nil {
+			return nil, errors.New("transport: Config.Modules holds a nil Module")
+		}
+		if err := m.Register(reg); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
 }
 
@@ -318,13 +307,6 @@ func (t *Transport) deliver(ev rv.Event) {
 	}
 }
 
-// route is one REST endpoint.
-type route struct {
-	method, path string
-	h            func(http.ResponseWriter, *http.Request) error
-	unthrottled  bool // exempt from the per-IP rate limit
-}
-
 // Mount registers every REST handler and the Socket.IO endpoint on mux,
 // and a catch-all for the other paths under the prefix (Prefix+"/", or
 // "/" without a prefix) that answers the JSON error body: 404
@@ -335,30 +317,20 @@ type route struct {
 // its own).
 func (t *Transport) Mount(mux *http.ServeMux) {
 	p := t.cfg.Prefix
-	var routes []route
-	if t.cfg.Rooms != nil {
-		routes = append(routes, t.roomRoutes()...)
-	}
-	if t.cfg.Accounts != nil {
-		routes = append(routes, t.accountRoutes()...)
-	}
-	if t.cfg.Billing != nil {
-		routes = append(routes, t.billingRoutes()...)
-	}
 	paths := map[string][]string{}
-	for _, rt := range routes {
-		h := t.handle(rt.h)
-		if !rt.unthrottled {
-			h = t.throttle(rt.method+" "+rt.path, h)
+	for _, rt := range t.routes {
+		h := t.handle(rt.Handler)
+		if !rt.Unthrottled {
+			h = t.throttle(rt.Method+" "+rt.Path, h)
 		}
-		mux.Handle(rt.method+" "+p+rt.path, t.cors(h))
-		paths[rt.path] = append(paths[rt.path], rt.method)
+		mux.Handle(rt.Method+" "+p+rt.Path, t.cors(h))
+		paths[rt.Path] = append(paths[rt.Path], rt.Method)
 	}
 	for path, methods := range paths {
 		mux.Handle("OPTIONS "+p+path, t.preflight(methods))
 	}
 	mux.HandleFunc("GET "+p+"/healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("GET "+p+"/readyz", t.handle(func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
@@ -366,7 +338,7 @@ func (t *Transport) Mount(mux *http.ServeMux) {
 		if err := t.cfg.Ready(ctx); err != nil {
 			return ErrNotReady.Wrap(err)
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil
 	}))
 	mux.Handle(t.cfg.SocketIOPath, t.socketHandler())
@@ -382,7 +354,7 @@ func (t *Transport) Handler() http.Handler {
 
 // handle adapts a handler that returns an error: the error is written as
 // an ErrorBody, and a panic becomes a logged 500.
-func (t *Transport) handle(h func(http.ResponseWriter, *http.Request) error) http.Handler {
+func (t *Transport) handle(h HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if p := recover(); p != nil {

@@ -129,8 +129,12 @@ func newStack(t testing.TB, o options) *stack {
 		t.Fatal(err)
 	}
 	tr, err := transport.New(transport.Config{
-		Billing: wallet,
-		Rooms:   svc, Accounts: accounts, Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle,
+		Modules: []transport.Module{
+			transport.RoomsModule(transport.RoomsConfig{Service: svc}),
+			transport.AccountsModule(transport.AccountsConfig{Service: accounts}),
+			transport.BillingModule(transport.BillingConfig{Service: wallet, Authenticator: accounts}),
+		},
+		Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle,
 		CORSOrigins: o.cors, Ready: o.ready, EventRate: o.eventRate,
 		MaxSocketsPerUser: o.maxSockets, ConnectRate: o.connectRate,
 		TrustProxy: o.trustProxy, TrustedProxies: o.trustedProxies, Clock: o.clock, Logger: o.logger,

@@ -191,9 +191,11 @@ func mount(ctx context.Context, mux *http.ServeMux, rdb *goredis.Client, prefix 
 	}
 
 	t, err := transport.New(transport.Config{
-		Rooms:         roomSvc,
-		Accounts:      accounts,
-		Billing:       wallet,
+		Modules: []transport.Module{ // the features served; a Module of your own goes here too
+			transport.RoomsModule(transport.RoomsConfig{Service: roomSvc}),
+			transport.AccountsModule(transport.AccountsConfig{Service: accounts}),
+			transport.BillingModule(transport.BillingConfig{Service: wallet, Authenticator: accounts}),
+		},
 		Broker:        broker,
 		Limiter:       limiter,
 		ThrottleLimit: 20, // requests per client IP, route and minute
@@ -223,7 +225,7 @@ func mount(ctx context.Context, mux *http.ServeMux, rdb *goredis.Client, prefix 
 			return
 		}
 		for _, target := range s.Rooms() { // "room:<CODE>" and "user:<id>"
-			if strings.HasPrefix(target, rooms.TargetRoom("")) {
+			if strings.HasPrefix(target, rv.RoomTarget("")) {
 				_ = broker.Notify(s.Context(), rv.NewEvent(rooms.Namespace, target, "game:moved", move))
 			}
 		}

@@ -288,10 +288,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	}
 	a.sched.Handle(rooms.ExpireJobKind, roomSvc.HandleExpiry)
 	a.transport, err = transport.New(transport.Config{
-		Rooms:             roomSvc,
-		Accounts:          accounts,
-		Billing:           wallet,
-		SecureCookies:     cfg.CookieSecure,
+		Modules: []transport.Module{
+			transport.RoomsModule(transport.RoomsConfig{Service: roomSvc}),
+			transport.AccountsModule(transport.AccountsConfig{Service: accounts, SecureCookies: cfg.CookieSecure}),
+			transport.BillingModule(transport.BillingConfig{Service: wallet, Authenticator: accounts}),
+		},
 		Broker:            st.broker,
 		Prefix:            cfg.APIPrefix,
 		Limiter:           st.limiter,
