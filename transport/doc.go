@@ -5,9 +5,23 @@
 // A Transport is mounted on any *http.ServeMux (Go 1.22 method patterns)
 // under a configurable prefix:
 //
-//	t, err := transport.New(transport.Config{Rooms: roomsSvc, Accounts: accounts, Broker: broker})
+//	t, err := transport.New(transport.Config{
+//		Modules: []transport.Module{
+//			transport.RoomsModule(transport.RoomsConfig{Service: roomsSvc}),
+//			transport.AccountsModule(transport.AccountsConfig{Service: accounts}),
+//		},
+//		Broker: broker,
+//	})
 //	…
 //	t.Mount(mux) // or http.ListenAndServe(addr, t.Handler())
+//
+// Each feature is a Module: in New it registers its REST routes (Route)
+// and Socket.IO namespaces through a Registrar, which also hands it the
+// core's helpers (error writing, the client IP, the per-user socket cap,
+// the logger). The core names no feature; a host application adds its
+// own Module the same way (see the module example). Modules depend on
+// small interfaces: RoomsService for the rooms, Authenticator for the
+// routes and namespaces that need a signed-in user.
 //
 // Errors reach clients in one shape. REST bodies keep the NestJS shape plus
 // a stable code, {"statusCode":404,"error":"Not Found","message":"room not
