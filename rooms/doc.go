@@ -26,6 +26,13 @@
 //     EXPIRED: closing cancels the job, and the store remembers the room
 //     as closed (Store.ExpireRoom) until ClosedGrace after its TTL would
 //     have run out, for a job that was already running or not cancelled;
+//   - presence is per socket, with a TTL: SocketConnected registers a
+//     socket's entry (Store.Touch), live for Config.PresenceTTL unless
+//     Refresh renews it; SocketDisconnected removes it; Sweep removes the
+//     entries of sockets whose instance crashed or stalled and announces
+//     user:disconnected once per user whose last socket they were, however
+//     many instances sweep. A member is connected (isConnected) while it
+//     has a live entry. Presence does not renew the room's TTL;
 //   - display names follow the one display-name rule of the module (also
 //     that of profiles): trimmed, counted in characters, valid UTF-8, no
 //     control, invisible, private-use or unassigned characters, joiners

@@ -30,6 +30,10 @@ type Member struct {
 	JoinedAt    time.Time `json:"joinedAt"`
 	// Connections counts the member's open sockets across all instances.
 	Connections int `json:"connections"`
+	// Sockets counts the member's presence entries (see Store.Touch): live
+	// ones in what Touch and MembersAt return, every one not yet removed
+	// in what Member and Members return.
+	Sockets int `json:"sockets"`
 }
 
 // User is a member as clients see it in room:state, user:connected and
@@ -59,5 +63,5 @@ type Ticket struct {
 }
 
 func (m Member) user(hostID string) User {
-	return User{ID: m.ID, DisplayName: m.DisplayName, IsConnected: m.Connections > 0, IsHost: m.ID == hostID}
+	return User{ID: m.ID, DisplayName: m.DisplayName, IsConnected: m.Connections > 0 || m.Sockets > 0, IsHost: m.ID == hostID}
 }

@@ -129,10 +129,21 @@ type Config struct {
 	// so that the sockets of an expired room get room:closed (reason
 	// EXPIRED). Default: rooms still expire by their TTL, silently.
 	Scheduler Scheduler
+	// PresenceTTL is how long a socket's presence entry (Store.Touch)
+	// stays live without a refresh. Default DefaultPresenceTTL. The
+	// transport refreshes each socket (Refresh) every PresenceTTL/3 and
+	// sweeps the rooms it has sockets in (Sweep) every PresenceTTL/2, so
+	// a crashed instance's sockets are reported user:disconnected about
+	// PresenceTTL to 1.5×PresenceTTL after the crash. At least one
+	// second.
+	PresenceTTL time.Duration
 	// CloseOnHostLeave closes the room (room:closed reason HOST_LEFT) when
 	// the host leaves, instead of promoting the longest-present member.
 	CloseOnHostLeave bool
 }
+
+// DefaultPresenceTTL is the default of Config.PresenceTTL.
+const DefaultPresenceTTL = 30 * time.Second
 
 // Service implements rooms: REST operations, connection authentication and
 // the host controls of the /rooms namespace. It is safe for concurrent use,
@@ -174,6 +185,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.TTL == 0 {
 		cfg.TTL = 4 * time.Hour
 	}
+	if cfg.PresenceTTL == 0 {
+		cfg.PresenceTTL = DefaultPresenceTTL
+	}
 	if cfg.DisplayNameMin == 0 {
 		cfg.DisplayNameMin = 1
 	}
@@ -202,6 +216,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("rooms: MaxUsers must be positive")
 	case cfg.TTL < time.Second:
 		return nil, errors.New("rooms: TTL must be at least one second")
+	case cfg.PresenceTTL < time.Second:
+		return nil, errors.New("rooms: PresenceTTL must be at least one second")
 	case cfg.DisplayNameMin < 1 || cfg.DisplayNameMax < cfg.DisplayNameMin:
 		return nil, errors.New("rooms: need 1 <= DisplayNameMin <= DisplayNameMax")
 	}
@@ -331,13 +347,16 @@ func (s *Service) Authenticate(ctx context.Context, token string) (code, userID 
 	return code, userID, nil
 }
 
-// State returns the room and every member, longest-present first.
+// State returns the room and every member, longest-present first. A
+// member is connected while it has a live presence entry (SocketConnected,
+// Refresh) or, until the transport uses presence, a counted connection
+// (Connected).
 func (s *Service) State(ctx context.Context, code string) (Snapshot, error) {
 	room, err := s.cfg.Store.Room(ctx, code)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	members, err := s.cfg.Store.Members(ctx, code)
+	members, err := s.cfg.Store.MembersAt(ctx, code, s.cfg.Clock.Now().UTC())
 	if err != nil {
 		return Snapshot{}, err
 	}

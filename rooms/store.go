@@ -100,4 +100,29 @@ type Store interface {
 	// from; w.TTL is applied to a live room whose keys have somehow lost
 	// their TTL.
 	ExpireRoom(ctx context.Context, w Write, code string) (ExpireResult, error)
+
+	// Touch registers or refreshes the presence entry of one socket of
+	// userID, live until w.Now plus ttl, and returns the member with
+	// Sockets counting its live entries afterwards. first is true when
+	// the member had no live entry before (an entry is live while its
+	// expiry is after w.Now); the member's expired entries are dropped.
+	// ErrRoomNotFound or ErrMemberNotFound when there is no such member,
+	// in which case nothing changes. Touch does not renew the room's TTL:
+	// the presence entries of a room live and die with its other keys.
+	Touch(ctx context.Context, w Write, code, userID, socketID string, ttl time.Duration) (member Member, first bool, err error)
+	// Untouch removes the presence entry of one socket of userID. last is
+	// true when userID has no live entry left at w.Now; the user's
+	// expired entries are then dropped too, so that SweepPresence does
+	// not report the user again. It works whether or not userID is still
+	// a member; ErrRoomNotFound when the room does not exist.
+	Untouch(ctx context.Context, w Write, code, userID, socketID string) (last bool, err error)
+	// SweepPresence removes the room's presence entries that expired at or
+	// before now and returns, once each, the members whose last entry was
+	// among them. Concurrent sweeps on any number of processes never
+	// report the same user twice for the same entries. roomGone is true
+	// when the room does not exist (expired, closed or never created).
+	SweepPresence(ctx context.Context, code string, now time.Time) (vanished []string, roomGone bool, err error)
+	// MembersAt is Members with each Member.Sockets counting the member's
+	// presence entries live at now.
+	MembersAt(ctx context.Context, code string, now time.Time) ([]Member, error)
 }

@@ -33,6 +33,8 @@ type room struct {
 	room      rooms.Room
 	members   []*rooms.Member
 	expiresAt time.Time
+	// presence holds the expiry of each socket's presence entry.
+	presence map[socketKey]time.Time
 }
 
 func (r *room) member(userID string) (int, *rooms.Member) {
@@ -104,6 +106,7 @@ func (s *RoomStore) Members(_ context.Context, code string) ([]rooms.Member, err
 	members := make([]rooms.Member, len(r.members))
 	for i, m := range r.members {
 		members[i] = *m
+		members[i].Sockets = r.allSockets(m.ID)
 	}
 	return members, nil
 }
@@ -120,7 +123,9 @@ func (s *RoomStore) Member(_ context.Context, code, userID string) (rooms.Member
 	if m == nil {
 		return rooms.Member{}, rooms.ErrMemberNotFound
 	}
-	return *m, nil
+	member := *m
+	member.Sockets = r.allSockets(userID)
+	return member, nil
 }
 
 // Join implements rooms.Store. The member's JoinedAt is w.Now. Joining a
@@ -277,6 +282,7 @@ func (s *RoomStore) AddConnection(_ context.Context, w rooms.Write, code, userID
 		}
 		m.Connections = max(m.Connections+delta, 0)
 		member = *m
+		member.Sockets = r.allSockets(userID)
 		return nil
 	})
 	return member, err

@@ -47,6 +47,9 @@
 //	rv:room:{CODE}:users          sorted set: member user ids scored by
 //	                              join sequence, longest-present first
 //	rv:room:{CODE}:user:<userId>  hash: id, displayName, joinedAt, conns
+//	rv:room:{CODE}:presence       sorted set: "<userId>|<socketId>", one
+//	                              per open socket (RoomStore.Touch),
+//	                              scored by its expiry in unix ms
 //	rv:room:{CODE}:closed         string "1": the room was closed (Close,
 //	                              or the last Leave); kept until
 //	                              rooms.ClosedGrace after its TTL would

@@ -95,7 +95,13 @@ func (s *RoomStore) Room(ctx context.Context, code string) (rooms.Room, error) {
 
 // Members implements rooms.Store.
 func (s *RoomStore) Members(ctx context.Context, code string) ([]rooms.Member, error) {
-	res, err := s.run(ctx, membersScript, code)
+	return s.members(ctx, code)
+}
+
+// members runs the members script with args (none, or the time at which
+// presence entries count).
+func (s *RoomStore) members(ctx context.Context, code string, args ...any) ([]rooms.Member, error) {
+	res, err := s.run(ctx, membersScript, code, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -376,6 +382,9 @@ func decodeMember(v any) (rooms.Member, error) {
 		DisplayName: h["displayName"],
 		JoinedAt:    parseMillis(h, "joinedAt", &errs),
 		Connections: parseInt(h, "conns", &errs),
+	}
+	if _, ok := h["sockets"]; ok {
+		m.Sockets = parseInt(h, "sockets", &errs)
 	}
 	if len(errs) > 0 {
 		return rooms.Member{}, fmt.Errorf("redis: malformed member %q: %w", m.ID, errors.Join(errs...))

@@ -29,7 +29,7 @@ type RoomHarness struct {
 // subtest of t with a store from its own call of newHarness.
 func RunRooms(t *testing.T, newHarness func(t *testing.T) RoomHarness) {
 	t.Helper()
-	for _, c := range roomCases {
+	for _, c := range append(roomCases[:len(roomCases):len(roomCases)], presenceCases...) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)

@@ -7,7 +7,7 @@
 -- ARGV[2]  userId
 -- ARGV[3]  delta
 --
--- Returns {'OK', member hash as HGETALL} or {'ROOM_NOT_FOUND'},
+-- Returns {'OK', member hash as HGETALL with 'sockets' = presence entries} or {'ROOM_NOT_FOUND'},
 -- {'MEMBER_NOT_FOUND'}.
 
 local ttl = ARGV[1]
@@ -26,4 +26,4 @@ if redis.call('hincrby', key, 'conns', ARGV[3]) < 0 then
 end
 
 touch(KEYS[1], KEYS[2], ttl)
-return {'OK', redis.call('hgetall', key)}
+return {'OK', with_sockets(redis.call('hgetall', key), presence_counts(KEYS[1], '-inf')[user_id])}

@@ -7,6 +7,8 @@
 --   KEYS[2]                        <prefix>room:{CODE}:users        member zset, score = join sequence
 --   KEYS[1] .. ':user:' .. userId  <prefix>room:{CODE}:user:<id>    member hash
 --   KEYS[1] .. ':closed'           <prefix>room:{CODE}:closed       "1" while a closed room is remembered
+--   KEYS[1] .. ':presence'         <prefix>room:{CODE}:presence     presence zset, member "<userId>|<socketId>",
+--                                                                   score = expiry in unix milliseconds
 -- The member keys are derived here rather than passed in KEYS; the {CODE}
 -- hash tag puts them in the same Redis Cluster slot as KEYS[1].
 --
@@ -15,6 +17,11 @@
 
 local function member_key(room_key, user_id)
     return room_key .. ':user:' .. user_id
+end
+
+-- presence_key is the key of the room's presence zset.
+local function presence_key(room_key)
+    return room_key .. ':presence'
 end
 
 -- touch sets the TTL (milliseconds) of the room hash, the member zset and
@@ -26,6 +33,7 @@ local function touch(room_key, users_key, ttl)
     for _, id in ipairs(ids) do
         redis.call('pexpire', member_key(room_key, id), ttl)
     end
+    redis.call('pexpire', presence_key(room_key), ttl)
 end
 
 -- destroy deletes every key of the room.
@@ -34,7 +42,7 @@ local function destroy(room_key, users_key)
     for _, id in ipairs(ids) do
         redis.call('del', member_key(room_key, id))
     end
-    redis.call('del', room_key, users_key)
+    redis.call('del', room_key, users_key, presence_key(room_key))
 end
 
 -- closed_key is the key that remembers a closed room.
@@ -62,4 +70,48 @@ end
 -- is_member reports whether user_id is a member of the room.
 local function is_member(users_key, user_id)
     return redis.call('zscore', users_key, user_id) ~= false
+end
+
+-- presence_user returns the userId of a presence entry "<userId>|<socketId>".
+local function presence_user(entry)
+    local bar = string.find(entry, '|', 1, true)
+    if bar == nil then
+        return entry
+    end
+    return string.sub(entry, 1, bar - 1)
+end
+
+-- presence_counts returns, per userId, the number of entries of the
+-- presence zset whose expiry is after min_exclusive ('-inf' counts all).
+local function presence_counts(room_key, min_exclusive)
+    local counts = {}
+    local low = min_exclusive
+    if low ~= '-inf' then
+        low = '(' .. min_exclusive
+    end
+    local entries = redis.call('zrangebyscore', presence_key(room_key), low, '+inf')
+    for _, e in ipairs(entries) do
+        local id = presence_user(e)
+        counts[id] = (counts[id] or 0) + 1
+    end
+    return counts
+end
+
+-- drop_expired removes user_id's entries whose expiry is at or before now.
+local function drop_expired(room_key, user_id, now)
+    local key = presence_key(room_key)
+    local entries = redis.call('zrangebyscore', key, '-inf', now)
+    for _, e in ipairs(entries) do
+        if presence_user(e) == user_id then
+            redis.call('zrem', key, e)
+        end
+    end
+end
+
+-- with_sockets appends the field 'sockets' = n to a member hash read with
+-- HGETALL.
+local function with_sockets(member, n)
+    member[#member + 1] = 'sockets'
+    member[#member + 1] = tostring(n or 0)
+    return member
 end

@@ -4,7 +4,7 @@
 -- KEYS[2]  member zset
 -- ARGV[1]  userId
 --
--- Returns {'OK', member hash as HGETALL} or {'ROOM_NOT_FOUND'},
+-- Returns {'OK', member hash as HGETALL with 'sockets' = presence entries} or {'ROOM_NOT_FOUND'},
 -- {'MEMBER_NOT_FOUND'}.
 
 if redis.call('exists', KEYS[1]) == 0 then
@@ -13,4 +13,5 @@ end
 if not is_member(KEYS[2], ARGV[1]) then
     return {'MEMBER_NOT_FOUND'}
 end
-return {'OK', redis.call('hgetall', member_key(KEYS[1], ARGV[1]))}
+local member = redis.call('hgetall', member_key(KEYS[1], ARGV[1]))
+return {'OK', with_sockets(member, presence_counts(KEYS[1], '-inf')[ARGV[1]])}

@@ -1,0 +1,128 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+
+	rv "github.com/rendezvous-go/rendezvous"
+)
+
+// SocketConnected records the presence of socket socketID of userID (live
+// for Config.PresenceTTL, see Refresh) and tells the room
+// (user:connected), once per socket. It returns the member as clients see
+// it: ErrRoomNotFound or ErrMemberNotFound when there is no such member.
+func (s *Service) SocketConnected(ctx context.Context, code, userID, socketID string) (User, error) {
+	m, _, err := s.cfg.Store.Touch(ctx, s.write(), code, userID, socketID, s.cfg.PresenceTTL)
+	if err != nil {
+		return User{}, err
+	}
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return User{}, err
+	}
+	u := m.user(room.HostID)
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserConnected, map[string]any{"user": u}))
+	return u, nil
+}
+
+// Refresh keeps the presence of socket socketID of userID live for another
+// Config.PresenceTTL; the transport calls it every PresenceTTL/3 for each
+// open socket. It publishes nothing, except when the socket's entry had
+// already expired and the user had no other live socket (the instance
+// stalled past PresenceTTL, and a sweep may have announced
+// user:disconnected): the room then gets user:connected again. It returns
+// ErrRoomNotFound when the room is gone (expired or closed: the socket
+// should get room:closed, reason EXPIRED, and be disconnected) and
+// ErrMemberNotFound when the user is no longer a member.
+func (s *Service) Refresh(ctx context.Context, code, userID, socketID string) error {
+	m, first, err := s.cfg.Store.Touch(ctx, s.write(), code, userID, socketID, s.cfg.PresenceTTL)
+	if err != nil || !first {
+		return err
+	}
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return err
+	}
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserConnected, map[string]any{"user": m.user(room.HostID)}))
+	return nil
+}
+
+// SocketDisconnected removes the presence of socket socketID of userID;
+// when the user has no live socket left, the room gets user:disconnected.
+// A user who is no longer a member (left, kicked) and a room that is gone
+// are ignored.
+func (s *Service) SocketDisconnected(ctx context.Context, code, userID, socketID string) error {
+	last, err := s.cfg.Store.Untouch(ctx, s.write(), code, userID, socketID)
+	if errors.Is(err, ErrRoomNotFound) {
+		return nil
+	}
+	if err != nil || !last {
+		return err
+	}
+	m, err := s.cfg.Store.Member(ctx, code, userID)
+	if err != nil {
+		return nil // no longer a member, or the room just went
+	}
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return nil
+	}
+	u := m.user(room.HostID)
+	u.IsConnected = false
+	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserDisconnected, map[string]any{"user": u}))
+	return nil
+}
+
+// Sweep removes the room's expired presence entries (sockets of crashed
+// or stalled instances) and publishes user:disconnected for each member
+// whose last socket they were; any number of instances may sweep the same
+// room at once, each user is announced once. When the room is gone, it is
+// ended as HandleExpiry would: if it expired (rather than being closed),
+// its sockets get room:closed (reason EXPIRED) and are disconnected. The
+// transport calls it every Config.PresenceTTL/2 for each room it has
+// sockets in.
+func (s *Service) Sweep(ctx context.Context, code string) error {
+	vanished, gone, err := s.cfg.Store.SweepPresence(ctx, code, s.cfg.Clock.Now().UTC())
+	if err != nil {
+		return err
+	}
+	if gone {
+		res, err := s.cfg.Store.ExpireRoom(ctx, s.write(), code)
+		if err != nil {
+			return err
+		}
+		if res.Expired {
+			s.notify(ctx, s.closedEvent(code, ReasonExpired))
+		}
+		return nil
+	}
+	if len(vanished) == 0 {
+		return nil
+	}
+	room, err := s.cfg.Store.Room(ctx, code)
+	if err != nil {
+		return nil // the room went meanwhile; its end is announced by its own path
+	}
+	members, err := s.cfg.Store.Members(ctx, code)
+	if err != nil {
+		return nil
+	}
+	byID := make(map[string]Member, len(members))
+	for _, m := range members {
+		byID[m.ID] = m
+	}
+	evs := make([]rv.Event, 0, len(vanished))
+	for _, id := range vanished {
+		m, ok := byID[id]
+		if !ok {
+			continue // left or kicked meanwhile
+		}
+		u := m.user(room.HostID)
+		u.IsConnected = false
+		evs = append(evs, rv.NewEvent(Namespace, TargetRoom(code), EventUserDisconnected, map[string]any{"user": u}))
+	}
+	if len(evs) > 0 {
+		s.notify(ctx, evs...)
+	}
+	return nil
+}
