@@ -72,10 +72,10 @@ const DefaultCodeAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 const MaxCodeLength = 16
 
 // TargetRoom is the Event target that reaches every socket of a room.
-func TargetRoom(code string) string { return "room:" + code }
+func TargetRoom(code string) string { return rv.RoomTarget(code) }
 
 // TargetUser is the Event target that reaches every socket of one member.
-func TargetUser(userID string) string { return "user:" + userID }
+func TargetUser(userID string) string { return rv.UserTarget(userID) }
 
 // TokenIssuer issues and verifies room connection tokens.
 // auth.RoomTokens implements it.
