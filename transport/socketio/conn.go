@@ -811,6 +811,27 @@ func (q *serial) do(f func()) {
 	}
 	q.running = true
 	q.mu.Unlock()
+	q.drain(f)
+}
+
+// goDo queues f like do but never runs it on the caller's goroutine: when
+// the queue is idle, a new goroutine runs f and drains the queue. It is for
+// callers that must not be delayed by handlers, such as broadcasters.
+func (q *serial) goDo(f func()) {
+	q.mu.Lock()
+	if q.running {
+		q.queue = append(q.queue, f)
+		q.mu.Unlock()
+		return
+	}
+	q.running = true
+	q.mu.Unlock()
+	go q.drain(f)
+}
+
+// drain runs f and then the queued functions until the queue is empty. The
+// caller must have set q.running.
+func (q *serial) drain(f func()) {
 	for f != nil {
 		q.run(f)
 		q.mu.Lock()
