@@ -38,7 +38,7 @@ type Socket struct {
 	connectedRan     bool // OnConnected ran (or was due): OnDisconnect pairs with it
 	rooms            map[string]struct{}
 	data             any
-	values           map[any]any // per-socket values set through Key
+	values           map[any]any   // per-socket values set through Key
 	pending          []outMsg      // emitted while the connect handler runs
 	done             chan struct{} // created on demand by Context().Done()
 	afterFuncs       []*afterFunc  // registered through Context (context.AfterFunc)
