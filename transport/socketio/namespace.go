@@ -391,9 +391,14 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 	// Index the socket before the client learns it is connected, so that
 	// RoomSize and broadcasts count it from then on; holding s.mu keeps
 	// their writes behind the CONNECT packet and the pending events.
+	if !c.markConnected() {
+		// The session closed after the handler returned: closeWith
+		// disconnects the socket, which never reaches the connected step.
+		s.mu.Unlock()
+		return
+	}
 	s.state = socketConnected
 	n.addLocked(s)
-	c.markConnected()
 	sid, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{s.id})
@@ -407,11 +412,11 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 	if h := n.srv.hookConnected; h != nil {
 		h(s)
 	}
-	// The connected step. It runs unless the socket was disconnected since
-	// the CONNECT packet was queued; its OnDisconnect, queued behind this
-	// function, checks connectedRan.
+	// The connected step. It runs unless the socket was disconnected, or
+	// its session closed, since the CONNECT packet was queued; its
+	// OnDisconnect, queued behind this function, checks connectedRan.
 	s.mu.Lock()
-	ran := s.state == socketConnected
+	ran := s.state == socketConnected && c.isOpen()
 	s.connectedRan = ran
 	kill := s.killAfterConnect
 	s.mu.Unlock()
