@@ -203,7 +203,7 @@ func (s *Socket) write(msg outMsg) error {
 // a DISCONNECT packet and OnDisconnect runs with reason
 // "server namespace disconnect". The Engine.IO connection stays open. Called
 // from the connect handler, the socket is disconnected right after being
-// connected.
+// connected (after its OnConnected handler ran).
 func (s *Socket) Disconnect() {
 	s.mu.Lock()
 	if s.state == socketConnecting {
