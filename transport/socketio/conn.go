@@ -192,11 +192,17 @@ func (c *conn) onConnectTimeout(gen uint64) {
 	}
 }
 
-// markConnected counts a socket that just connected, which disarms the
+// markConnected counts a socket that is connecting, which disarms the
 // connect timeout. It is called with the socket's mu held, in the critical
-// section that made it connected.
-func (c *conn) markConnected() {
+// section that makes it connected. It returns false, counting nothing, when
+// the session is closed: the socket must then stay unconnected (closeWith
+// is about to disconnect it).
+func (c *conn) markConnected() bool {
 	c.mu.Lock()
+	if c.state != stateOpen {
+		c.mu.Unlock()
+		return false
+	}
 	c.connected++
 	if c.connTimer != nil {
 		c.connTimer.Stop()
@@ -204,6 +210,14 @@ func (c *conn) markConnected() {
 		c.connGen++
 	}
 	c.mu.Unlock()
+	return true
+}
+
+// isOpen reports whether the session is open.
+func (c *conn) isOpen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == stateOpen
 }
 
 // markDisconnected counts a connected socket that left; when it was the
@@ -811,6 +825,27 @@ func (q *serial) do(f func()) {
 	}
 	q.running = true
 	q.mu.Unlock()
+	q.drain(f)
+}
+
+// goDo queues f like do but never runs it on the caller's goroutine: when
+// the queue is idle, a new goroutine runs f and drains the queue. It is for
+// callers that must not be delayed by handlers, such as broadcasters.
+func (q *serial) goDo(f func()) {
+	q.mu.Lock()
+	if q.running {
+		q.queue = append(q.queue, f)
+		q.mu.Unlock()
+		return
+	}
+	q.running = true
+	q.mu.Unlock()
+	go q.drain(f)
+}
+
+// drain runs f and then the queued functions until the queue is empty. The
+// caller must have set q.running.
+func (q *serial) drain(f func()) {
 	for f != nil {
 		q.run(f)
 		q.mu.Lock()

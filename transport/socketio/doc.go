@@ -15,23 +15,50 @@
 // exists only once the application calls Of("/"), and a CONNECT to any
 // other namespace gets CONNECT_ERROR {"message":"Invalid namespace"}, as
 // with the reference server. Each namespace has an optional authorization
-// handler (OnConnect), event handlers (On and OnAny), a handler for events
-// over the rate limit (OnRateLimited) and a disconnect handler
-// (OnDisconnect). Sockets can join rooms, and Namespace.Emit broadcasts to a
+// handler (OnConnect), a handler of connected sockets (OnConnected), event
+// handlers (On and OnAny), a handler for events over the rate limit
+// (OnRateLimited) and a disconnect handler (OnDisconnect). Per-socket
+// values are kept under typed keys (NewKey). Sockets can join rooms, and Namespace.Emit broadcasts to a
 // room or to the whole namespace; the packet is encoded once and the same
 // bytes are written to every recipient.
 //
+// # Socket lifecycle
+//
+// A socket goes through three steps, each with its handler:
+//
+//  1. Connecting: OnConnect (a ConnectHandler) authorizes the CONNECT
+//     packet and may refuse it with CONNECT_ERROR. It may join rooms,
+//     emit initial events (delivered right after the CONNECT packet) and
+//     store values (Key.Set), but should have no other side effect: the
+//     transport can still die before the socket connects, and then no
+//     other handler runs for it.
+//  2. Connected: OnConnected runs once the CONNECT packet and the pending
+//     events were queued to the client and the socket is registered in the
+//     namespace and its rooms, before any event handler of the socket.
+//     Side effects (presence, counters, subscriptions) belong here.
+//  3. Disconnected: OnDisconnect runs exactly once for every socket whose
+//     connected step ran (even with no OnConnected handler set), and never
+//     for the others, whatever ends the socket: the client, the server
+//     (Socket.Disconnect, Namespace.DisconnectRoom, Server.Shutdown), a
+//     closed WebSocket, a cancelled polling request or a heartbeat
+//     timeout, at any point of the handshake.
+//
 // # Ordering and concurrency
 //
-// All handlers of one client connection (OnConnect, On/OnAny handlers, ack
-// callbacks and OnDisconnect, across every namespace multiplexed on the
-// connection) run one at a time, in the order the packets arrived. They run
-// on the connection's reader goroutine or on the goroutine that triggered
-// them (for example the one calling Socket.Disconnect); no goroutine is
-// started per packet. A slow handler delays its own connection only. Emits
-// made inside OnConnect are delivered right after the CONNECT packet.
-// OnDisconnect is called exactly once per connected socket. Panics in
-// handlers are recovered and logged, and the socket is disconnected.
+// All handlers of one client connection (OnConnect, OnConnected, On/OnAny
+// handlers, ack callbacks and OnDisconnect, across every namespace
+// multiplexed on the connection) run one at a time, in the order the
+// packets arrived. They run on the connection's reader goroutine or on the
+// goroutine that triggered them (for example the one calling
+// Socket.Disconnect); no goroutine is started per packet. A slow handler
+// delays its own connection only. Namespace.Emit and
+// Namespace.DisconnectRoom never run a handler on their caller's goroutine
+// and never wait for one: DisconnectRoom takes the sockets out of their
+// rooms at once and queues their disconnection behind the handler their
+// connection is running, on a goroutine of its own when the connection is
+// idle; a DISCONNECT packet follows everything sent to the socket before.
+// Panics in handlers are recovered and logged, and the socket is
+// disconnected.
 //
 // # Protocol
 //

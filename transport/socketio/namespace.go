@@ -17,7 +17,8 @@ const (
 	reasonServerShutdown   = "server shutting down"
 )
 
-// ConnectHandler authorizes a connection to a namespace. auth is the payload
+// ConnectHandler is the connecting step of a socket: it authorizes a
+// connection to a namespace. auth is the payload
 // of the client's CONNECT packet (the "auth" option of socket.io-client), nil
 // when there is none. ctx is the socket's context.
 //
@@ -32,6 +33,13 @@ const (
 // that CONNECT packet, in order, so the handler may send initial state with
 // s.Emit. Rooms joined inside the handler take effect when the socket is
 // connected.
+//
+// The connection may still fail after the handler accepted it (the
+// transport can close before the CONNECT packet is queued), and OnDisconnect
+// is not called for a socket that never reached the connected step. So a
+// ConnectHandler should only decide and prepare; side effects that need
+// undoing on disconnect (presence, counters, subscriptions) belong in the
+// OnConnected handler, which OnDisconnect always pairs with.
 type ConnectHandler func(ctx context.Context, s *Socket, auth json.RawMessage) error
 
 // ConnectError is an error that controls the CONNECT_ERROR payload sent to
@@ -107,6 +115,7 @@ type Namespace struct {
 
 	hmu           sync.RWMutex
 	onConnect     ConnectHandler
+	onConnected   func(*Socket)
 	onDisconnect  func(*Socket, string)
 	handlers      map[string]EventHandler
 	onAny         EventHandler
@@ -130,16 +139,37 @@ func newNamespace(s *Server, name string) *Namespace {
 // Name returns the namespace name, such as "/" or "/chat".
 func (n *Namespace) Name() string { return n.name }
 
-// OnConnect sets the handler that authorizes connections (see
-// ConnectHandler). Without one every connection is accepted.
+// OnConnect sets the handler of the connecting step, which authorizes
+// connections (see ConnectHandler). Without one every connection is
+// accepted. Side effects belong in OnConnected, not here.
 func (n *Namespace) OnConnect(h ConnectHandler) {
 	n.hmu.Lock()
 	n.onConnect = h
 	n.hmu.Unlock()
 }
 
+// OnConnected sets the handler of the connected step. It runs once per
+// accepted socket, after the CONNECT packet (and the events emitted by the
+// ConnectHandler) was queued to the client and the socket was registered in
+// the namespace and its rooms, and before any event handler of the socket.
+// It runs on the connection's handler queue, like the other handlers.
+//
+// OnDisconnect is called exactly once for every socket whose OnConnected
+// ran (or would have run, when no OnConnected handler is set), and never for
+// the others: a socket whose transport closed before it reached the
+// connected step sees neither. So side effects made here can be undone in
+// OnDisconnect. The socket may already be disconnecting while OnConnected
+// runs; its OnDisconnect then runs right after. A panic in OnConnected is
+// recovered and logged, and the socket is disconnected.
+func (n *Namespace) OnConnected(h func(s *Socket)) {
+	n.hmu.Lock()
+	n.onConnected = h
+	n.hmu.Unlock()
+}
+
 // OnDisconnect sets the handler called exactly once for every socket that
-// was connected, when it leaves the namespace. reason is one of
+// reached the connected step (see OnConnected), when it leaves the
+// namespace. reason is one of
 // "client namespace disconnect", "server namespace disconnect",
 // "transport close", "transport error", "ping timeout", "parse error" or
 // "server shutting down".
@@ -215,13 +245,21 @@ func (n *Namespace) Emit(room string, event string, args ...any) {
 // (every socket when room is ""): each client receives a DISCONNECT packet
 // and OnDisconnect runs with reason "server namespace disconnect".
 //
-// The disconnection of a socket waits for the handler its connection is
-// running, if any: a client whose event made the server disconnect it (a
-// "leave" event, say) receives the event's acknowledgement first.
+// It returns without waiting for any handler: the sockets leave the
+// namespace index at once (RoomSize and later broadcasts no longer count
+// them), and their disconnection is queued on their connection's handler
+// queue, so it never runs on the caller's goroutine. A socket's DISCONNECT
+// packet follows whatever was sent to it before, including events emitted
+// before DisconnectRoom was called and the acknowledgement of the handler
+// its connection is running: a client whose event made the server
+// disconnect it (a "leave" event, say) receives the event's acknowledgement
+// first.
 func (n *Namespace) DisconnectRoom(room string) {
 	targets := n.members(room)
 	for _, s := range *targets {
-		s.conn.ser.do(func() { s.closeSocket(reasonServerDisconnect, true) })
+		if s.markClosing() {
+			s.conn.ser.goDo(func() { s.closeSocket(reasonServerDisconnect, true) })
+		}
 	}
 	releaseMembers(targets)
 }
@@ -341,6 +379,9 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		return
 	}
 
+	if h := n.srv.hookAuthorized; h != nil {
+		h(s)
+	}
 	s.mu.Lock()
 	if s.state != socketConnecting {
 		// The connection closed while the handler ran.
@@ -350,9 +391,14 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 	// Index the socket before the client learns it is connected, so that
 	// RoomSize and broadcasts count it from then on; holding s.mu keeps
 	// their writes behind the CONNECT packet and the pending events.
+	if !c.markConnected() {
+		// The session closed after the handler returned: closeWith
+		// disconnects the socket, which never reaches the connected step.
+		s.mu.Unlock()
+		return
+	}
 	s.state = socketConnected
 	n.addLocked(s)
-	c.markConnected()
 	sid, _ := json.Marshal(struct {
 		SID string `json:"sid"`
 	}{s.id})
@@ -361,11 +407,41 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		c.send(msg.pkt, msg.atts...)
 	}
 	s.pending = nil
+	s.mu.Unlock()
+
+	if h := n.srv.hookConnected; h != nil {
+		h(s)
+	}
+	// The connected step. It runs unless the socket was disconnected, or
+	// its session closed, since the CONNECT packet was queued; its
+	// OnDisconnect, queued behind this function, checks connectedRan.
+	s.mu.Lock()
+	ran := s.state == socketConnected && c.isOpen()
+	s.connectedRan = ran
 	kill := s.killAfterConnect
 	s.mu.Unlock()
+	if !ran {
+		return
+	}
+	n.hmu.RLock()
+	hc := n.onConnected
+	n.hmu.RUnlock()
+	if hc != nil {
+		n.runConnected(hc, s)
+	}
 	if kill {
 		s.closeSocket(reasonServerDisconnect, true)
 	}
+}
+
+func (n *Namespace) runConnected(h func(*Socket), s *Socket) {
+	defer func() {
+		if r := recover(); r != nil {
+			n.srv.log.Error("socketio: panic in connected handler", "nsp", n.name, "panic", r, "stack", string(debug.Stack()))
+			s.closeSocket(reasonServerDisconnect, true)
+		}
+	}()
+	h(s)
 }
 
 func (n *Namespace) runConnect(h ConnectHandler, s *Socket, auth []byte) (err error) {

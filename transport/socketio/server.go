@@ -146,6 +146,12 @@ type Server struct {
 	// afterFunc starts the connect timeout timers (time.AfterFunc; tests
 	// replace it to fire them on demand).
 	afterFunc func(time.Duration, func()) stopper
+
+	// Test hooks of the connect handshake (nil outside tests): hookAuthorized
+	// runs after the ConnectHandler accepted a socket and before it is
+	// connected, hookConnected after the CONNECT packet was queued and
+	// before the connected step.
+	hookAuthorized, hookConnected func(*Socket)
 	// rateLimitedPayload is the CONNECT_ERROR payload of a rate-limited
 	// CONNECT.
 	rateLimitedPayload []byte

@@ -34,8 +34,11 @@ type Socket struct {
 	mu               sync.Mutex
 	state            socketState
 	killAfterConnect bool
+	closing          bool // DisconnectRoom scheduled the disconnection
+	connectedRan     bool // OnConnected ran (or was due): OnDisconnect pairs with it
 	rooms            map[string]struct{}
 	data             any
+	values           map[any]any   // per-socket values set through Key
 	pending          []outMsg      // emitted while the connect handler runs
 	done             chan struct{} // created on demand by Context().Done()
 	afterFuncs       []*afterFunc  // registered through Context (context.AfterFunc)
@@ -75,7 +78,7 @@ func (s *Socket) Join(rooms ...string) {
 func (s *Socket) join(rooms []string) (joined []string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state == socketDisconnected || len(rooms) == 0 {
+	if s.state == socketDisconnected || s.closing || len(rooms) == 0 {
 		return nil
 	}
 	if s.rooms == nil {
@@ -200,7 +203,7 @@ func (s *Socket) write(msg outMsg) error {
 // a DISCONNECT packet and OnDisconnect runs with reason
 // "server namespace disconnect". The Engine.IO connection stays open. Called
 // from the connect handler, the socket is disconnected right after being
-// connected.
+// connected (after its OnConnected handler ran).
 func (s *Socket) Disconnect() {
 	s.mu.Lock()
 	if s.state == socketConnecting {
@@ -214,6 +217,10 @@ func (s *Socket) Disconnect() {
 
 // SetData stores application data (for example authentication claims) on
 // the socket.
+//
+// Deprecated: SetData holds one untyped value shared by every part of the
+// application; use a Key, which gives each value its own typed slot.
+// SetData and Data keep working and are independent of the Key values.
 func (s *Socket) SetData(v any) {
 	s.mu.Lock()
 	s.data = v
@@ -221,6 +228,8 @@ func (s *Socket) SetData(v any) {
 }
 
 // Data returns the value stored with SetData.
+//
+// Deprecated: use a Key (see SetData).
 func (s *Socket) Data() any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -349,8 +358,37 @@ func (s *Socket) closeSocket(reason string, send bool) {
 	s.conn.removeSocket(s)
 	if prev == socketConnected {
 		s.conn.markDisconnected()
-		s.conn.ser.do(func() { s.nsp.runDisconnect(s, reason) })
+		// Queued behind the connect step, which is running on the queue if
+		// the socket has just connected: by the time this runs, it is
+		// settled whether OnConnected ran, and OnDisconnect pairs with it.
+		s.conn.ser.do(func() {
+			s.mu.Lock()
+			ran := s.connectedRan
+			s.mu.Unlock()
+			if ran {
+				s.nsp.runDisconnect(s, reason)
+			}
+		})
 	}
+}
+
+// markClosing detaches a connected socket from the namespace index (its
+// rooms and RoomSize) at once, so that later broadcasts skip it, while its
+// disconnection waits on its connection's queue. It reports whether the
+// socket still needs to be disconnected.
+func (s *Socket) markClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch s.state {
+	case socketDisconnected:
+		return false
+	case socketConnected:
+		if !s.closing {
+			s.closing = true
+			s.nsp.removeLocked(s, s.rooms)
+		}
+	}
+	return true
 }
 
 // onEvent runs the handler of an event; limited means the connection is
