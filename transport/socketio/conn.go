@@ -817,30 +817,32 @@ type serial struct {
 }
 
 func (q *serial) do(f func()) {
+	if q.claim(f) {
+		q.drain(f)
+	}
+}
+
+// claim queues f behind the running function and reports false, or, when
+// the queue is idle, marks it running and reports true: the caller then
+// drains it, starting with f.
+func (q *serial) claim(f func()) bool {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.running {
 		q.queue = append(q.queue, f)
-		q.mu.Unlock()
-		return
+		return false
 	}
 	q.running = true
-	q.mu.Unlock()
-	q.drain(f)
+	return true
 }
 
 // goDo queues f like do but never runs it on the caller's goroutine: when
 // the queue is idle, a new goroutine runs f and drains the queue. It is for
 // callers that must not be delayed by handlers, such as broadcasters.
 func (q *serial) goDo(f func()) {
-	q.mu.Lock()
-	if q.running {
-		q.queue = append(q.queue, f)
-		q.mu.Unlock()
-		return
+	if q.claim(f) {
+		go q.drain(f)
 	}
-	q.running = true
-	q.mu.Unlock()
-	go q.drain(f)
 }
 
 // drain runs f and then the queued functions until the queue is empty. The
