@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"encoding/json"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,5 +98,117 @@ func TestPresenceRefreshOfAGoneRoom(t *testing.T) {
 	}
 	if err := hc.WaitDisconnect(rooms.Namespace, wait); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// lateTouch is a room store that records every presence write (Touch)
+// of a socket whose entry was already removed (Untouch), and counts the
+// sweeps.
+type lateTouch struct {
+	rooms.Store
+	mu      sync.Mutex
+	removed map[string]bool
+	late    []string
+	sweeps  chan struct{}
+}
+
+func (l *lateTouch) Touch(ctx context.Context, w rooms.Write, code, userID, socketID string, ttl time.Duration) (rooms.Member, bool, error) {
+	l.mu.Lock()
+	if l.removed[socketID] {
+		l.late = append(l.late, socketID)
+	}
+	l.mu.Unlock()
+	return l.Store.Touch(ctx, w, code, userID, socketID, ttl)
+}
+
+func (l *lateTouch) Untouch(ctx context.Context, w rooms.Write, code, userID, socketID string) (bool, error) {
+	l.mu.Lock()
+	l.removed[socketID] = true
+	l.mu.Unlock()
+	return l.Store.Untouch(ctx, w, code, userID, socketID)
+}
+
+func (l *lateTouch) SweepPresence(ctx context.Context, code string, now time.Time) ([]string, bool, error) {
+	select {
+	case l.sweeps <- struct{}{}:
+	default:
+	}
+	return l.Store.SweepPresence(ctx, code, now)
+}
+
+// Sockets of one user connect, send events and close concurrently while
+// their refresh timers (PresenceTTL/3) and the sweeps fire: no refresh
+// writes a socket's presence after its disconnect removed it, not even
+// after several more sweep periods (a witness socket keeps the sweeps
+// going), and the member is left with the witness's entry only.
+func TestConcurrentSocketsLeaveNoPresence(t *testing.T) {
+	store := &lateTouch{Store: memory.NewRoomStore(nil), removed: map[string]bool{}, sweeps: make(chan struct{})}
+	s := newStack(t, options{store: store, presenceTTL: time.Second, maxSockets: -1, connectRate: -1})
+	host := s.create(t, "Host")
+	witness, _ := member(t, s, host)
+	waitConnected(t, witness, host.UserID)
+	const sockets = 24
+	var wg sync.WaitGroup
+	for range sockets {
+		wg.Go(func() {
+			c, err := siotest.Dial(context.Background(), s.URL, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer c.Close()
+			p, err := c.Connect(rooms.Namespace, map[string]string{"token": host.Token}, wait)
+			if err != nil || p.Type != 0 {
+				t.Errorf("connect: %+v %v", p, err)
+				return
+			}
+			// Busy for a few refresh periods (the assertion holds however
+			// many refreshes ran; this only makes it likely that some race
+			// the disconnects). Acks over the event rate limit count too.
+			for end := time.Now().Add(1200 * time.Millisecond); time.Now().Before(end); {
+				if _, err := c.EmitAck(rooms.Namespace, rooms.EventToggleLock, wait); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Wait for the removals of all the sockets (each sweep period, check
+	// again), then for three sweep periods (more than a refresh period) in
+	// which a stray timer would write again.
+	deadline := time.After(wait)
+	for {
+		store.mu.Lock()
+		n := len(store.removed)
+		store.mu.Unlock()
+		if n >= sockets {
+			break
+		}
+		select {
+		case <-store.sweeps:
+		case <-deadline:
+			t.Fatalf("%d of %d disconnects ran", n, sockets)
+		}
+	}
+	for range 3 {
+		select {
+		case <-store.sweeps:
+		case <-deadline:
+			t.Fatal("the instance stopped sweeping the witness's room")
+		}
+	}
+	store.mu.Lock()
+	late := store.late
+	store.mu.Unlock()
+	if len(late) > 0 {
+		t.Fatalf("presence written after the disconnect of %d sockets", len(late))
+	}
+	m, err := store.Member(context.Background(), host.RoomCode, host.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Sockets != 1 {
+		t.Fatalf("%d presence entries left, want the witness's only", m.Sockets)
 	}
 }
