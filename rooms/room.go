@@ -28,8 +28,6 @@ type Member struct {
 	ID          string    `json:"id"`
 	DisplayName string    `json:"displayName"`
 	JoinedAt    time.Time `json:"joinedAt"`
-	// Connections counts the member's open sockets across all instances.
-	Connections int `json:"connections"`
 	// Sockets counts the member's presence entries (see Store.Touch): live
 	// ones in what Touch and MembersAt return, every one not yet removed
 	// in what Member and Members return.
@@ -63,5 +61,5 @@ type Ticket struct {
 }
 
 func (m Member) user(hostID string) User {
-	return User{ID: m.ID, DisplayName: m.DisplayName, IsConnected: m.Connections > 0 || m.Sockets > 0, IsHost: m.ID == hostID}
+	return User{ID: m.ID, DisplayName: m.DisplayName, IsConnected: m.Sockets > 0, IsHost: m.ID == hostID}
 }

@@ -349,8 +349,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (code, userID 
 
 // State returns the room and every member, longest-present first. A
 // member is connected while it has a live presence entry (SocketConnected,
-// Refresh) or, until the transport uses presence, a counted connection
-// (Connected).
+// Refresh).
 func (s *Service) State(ctx context.Context, code string) (Snapshot, error) {
 	room, err := s.cfg.Store.Room(ctx, code)
 	if err != nil {
@@ -365,44 +364,6 @@ func (s *Service) State(ctx context.Context, code string) (Snapshot, error) {
 		snap.Users[i] = m.user(room.HostID)
 	}
 	return snap, nil
-}
-
-// Connected records that one more socket of userID is open and tells the
-// room (user:connected). It returns the member as clients see it.
-func (s *Service) Connected(ctx context.Context, code, userID string) (User, error) {
-	m, err := s.cfg.Store.AddConnection(ctx, s.write(), code, userID, +1)
-	if err != nil {
-		return User{}, err
-	}
-	room, err := s.cfg.Store.Room(ctx, code)
-	if err != nil {
-		return User{}, err
-	}
-	u := m.user(room.HostID)
-	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserConnected, map[string]any{"user": u}))
-	return u, nil
-}
-
-// Disconnected records that a socket of userID closed; when it was the
-// member's last one, the room gets user:disconnected. A user who is no
-// longer a member (left, kicked, room closed) is ignored.
-func (s *Service) Disconnected(ctx context.Context, code, userID string) error {
-	m, err := s.cfg.Store.AddConnection(ctx, s.write(), code, userID, -1)
-	if errors.Is(err, ErrMemberNotFound) || errors.Is(err, ErrRoomNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if m.Connections > 0 {
-		return nil
-	}
-	room, err := s.cfg.Store.Room(ctx, code)
-	if err != nil {
-		return nil
-	}
-	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserDisconnected, map[string]any{"user": m.user(room.HostID)}))
-	return nil
 }
 
 // Leave removes userID from the room: the room gets user:left (reason

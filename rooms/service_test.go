@@ -134,11 +134,11 @@ func TestEventsOfEachOperation(t *testing.T) {
 			}
 		}
 	}
-	if _, err := s.Connected(ctx, code, bob.UserID); err != nil {
+	if _, err := s.SocketConnected(ctx, code, bob.UserID, "s1"); err != nil {
 		t.Fatal(err)
 	}
 	check("connect", want{room, rooms.EventUserConnected, ""})
-	if err := s.Disconnected(ctx, code, bob.UserID); err != nil {
+	if err := s.SocketDisconnected(ctx, code, bob.UserID, "s1"); err != nil {
 		t.Fatal(err)
 	}
 	check("disconnect", want{room, rooms.EventUserDisconnected, ""})
@@ -166,7 +166,7 @@ func TestEventsOfEachOperation(t *testing.T) {
 		t.Fatalf("room after last leave: %v", err)
 	}
 	// A disconnect after leaving is ignored.
-	if err := s.Disconnected(ctx, code, bob.UserID); err != nil {
+	if err := s.SocketDisconnected(ctx, code, bob.UserID, "s1"); err != nil {
 		t.Fatal(err)
 	}
 	check("late disconnect")

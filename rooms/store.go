@@ -86,11 +86,6 @@ type Store interface {
 	// A Leave that deletes the room remembers it the same way; CreateRoom
 	// forgets it.
 	Close(ctx context.Context, code, hostID string) error
-	// AddConnection adds delta (+1 or -1) to the member's open socket count
-	// and returns the member after the change; the count never drops below
-	// zero. ErrRoomNotFound or ErrMemberNotFound when there is no such
-	// member, in which case nothing changes.
-	AddConnection(ctx context.Context, w Write, code, userID string, delta int) (Member, error)
 	// ExpireRoom ends the room if its TTL has run out, as one step. A live
 	// room is left alone and its expiry time returned (Due); a room that
 	// was closed (Close, or a Leave that deleted it) and is still

@@ -89,7 +89,7 @@ func (t *Transport) UserNamespace(name string, authn Authenticator, next socketi
 		if err := t.sockets.acquire(s, p.UserID); err != nil {
 			return t.connectError(ctx, name, err)
 		}
-		s.SetData(p)
+		socketPrincipalKey.Set(s, p)
 		s.Join(rv.UserTarget(p.UserID))
 		if next != nil {
 			return next(ctx, s, authData)
@@ -102,9 +102,12 @@ func (t *Transport) UserNamespace(name string, authn Authenticator, next socketi
 // SocketPrincipal returns the user of a socket connected through
 // UserNamespace.
 func SocketPrincipal(s *socketio.Socket) (auth.Principal, bool) {
-	p, ok := s.Data().(auth.Principal)
-	return p, ok
+	return socketPrincipalKey.Get(s)
 }
+
+// socketPrincipalKey holds the auth.Principal of a socket accepted by
+// UserNamespace.
+var socketPrincipalKey = socketio.NewKey[auth.Principal]("transport.principal")
 
 // connectError turns err into the CONNECT_ERROR a client sees:
 // {"message": …, "data": {"code": …}}.

@@ -40,6 +40,18 @@
 // delays another room's events by more than a turn; each target's events
 // keep their order.
 //
+// A socket of /rooms is authorized in its connecting step (token,
+// membership, the socket cap) and gets room:state; its presence is written
+// only once it is connected (rooms.Service.SocketConnected, which
+// publishes user:connected), so a transport that dies mid-connect leaves
+// nothing behind. Each connected socket refreshes its presence every
+// PresenceTTL/3 on a timer (a room that is gone: room:closed EXPIRED and a
+// disconnect; a user who is no longer a member: a disconnect), and each
+// instance sweeps the rooms it has sockets in every PresenceTTL/2, so the
+// members of a crashed instance are reported user:disconnected, once. A
+// host application's own handlers on /rooms read the socket's room and
+// user with RoomSocket.
+//
 // Abuse limits, all per instance: at most Config.MaxSocketsPerUser sockets
 // per user and namespace (TOO_MANY_SOCKETS), Config.ConnectRate new
 // Engine.IO sessions per second per client IP (429 RATE_LIMITED), the

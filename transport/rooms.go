@@ -3,6 +3,8 @@ package transport
 import (
 	"context"
 	"errors"
+	"sync"
+	"time"
 
 	"github.com/rendezvous-go/rendezvous/rooms"
 )
@@ -16,8 +18,10 @@ type RoomsService interface {
 	Rejoin(ctx context.Context, code, token string) (rooms.Ticket, error)
 	Authenticate(ctx context.Context, token string) (code, userID string, err error)
 	State(ctx context.Context, code string) (rooms.Snapshot, error)
-	Connected(ctx context.Context, code, userID string) (rooms.User, error)
-	Disconnected(ctx context.Context, code, userID string) error
+	SocketConnected(ctx context.Context, code, userID, socketID string) (rooms.User, error)
+	Refresh(ctx context.Context, code, userID, socketID string) error
+	SocketDisconnected(ctx context.Context, code, userID, socketID string) error
+	Sweep(ctx context.Context, code string) error
 	Leave(ctx context.Context, code, userID string) error
 	Kick(ctx context.Context, code, hostID, userID string) error
 	ToggleLock(ctx context.Context, code, hostID string) (bool, error)
@@ -29,15 +33,28 @@ type RoomsService interface {
 type RoomsConfig struct {
 	// Service serves the rooms. Required; a *rooms.Service.
 	Service RoomsService
+	// PresenceTTL is the service's rooms.Config.PresenceTTL: each socket
+	// refreshes its presence every PresenceTTL/3 and the instance sweeps
+	// the rooms it has sockets in every PresenceTTL/2. Default: the
+	// Service's own (its Config method, as *rooms.Service has), else
+	// rooms.DefaultPresenceTTL.
+	PresenceTTL time.Duration
 }
 
 // RoomsModule serves the rooms endpoints (POST /rooms, GET /rooms/{code},
 // POST /rooms/{code}/join and /rejoin) and the /rooms namespace.
-func RoomsModule(cfg RoomsConfig) Module { return &roomsModule{svc: cfg.Service} }
+func RoomsModule(cfg RoomsConfig) Module {
+	return &roomsModule{svc: cfg.Service, ttl: cfg.PresenceTTL, local: make(map[string]int)}
+}
 
 type roomsModule struct {
 	svc RoomsService
 	reg *Registrar
+	ttl time.Duration // presence TTL
+
+	mu    sync.Mutex
+	local map[string]int // room code → sockets of this instance in it
+	sweep *time.Timer    // while local is not empty
 }
 
 func (m *roomsModule) Register(r *Registrar) error {
@@ -45,6 +62,15 @@ func (m *roomsModule) Register(r *Registrar) error {
 		return errors.New("transport: RoomsConfig.Service is required")
 	}
 	m.reg = r
+	if m.ttl == 0 {
+		m.ttl = rooms.DefaultPresenceTTL
+		if c, ok := m.svc.(interface{ Config() rooms.Config }); ok && c.Config().PresenceTTL > 0 {
+			m.ttl = c.Config().PresenceTTL
+		}
+	}
+	if m.ttl < time.Second {
+		return errors.New("transport: RoomsConfig.PresenceTTL must be at least one second")
+	}
 	for _, rt := range []Route{
 		{Method: "POST", Path: "/rooms", Handler: m.createRoom},
 		{Method: "GET", Path: "/rooms/{code}", Handler: m.getRoom},

@@ -72,6 +72,8 @@ func TestRoomExpiryClosesSockets(t *testing.T) {
 	}
 	hc, _ := member(t, s, host)
 	bc, _ := member(t, s, bob)
+	waitConnected(t, hc, host.UserID)
+	waitConnected(t, hc, bob.UserID)
 
 	clock.Advance(ttl + time.Second)
 	if n, err := sched.RunDue(ctx); n != 1 || err != nil {

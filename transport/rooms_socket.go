@@ -16,6 +16,21 @@ type roomSession struct {
 	code, userID string
 }
 
+// sessionKey holds a /rooms socket's session, set when it is authorized.
+var sessionKey = socketio.NewKey[*roomSession]("transport.rooms.session")
+
+// RoomSocket returns the room code and the user id of a socket connected
+// to the /rooms namespace of the rooms module, for the host application's
+// own event handlers on that namespace (Transport.SocketIO().Of("/rooms")).
+// ok is false for any other socket.
+func RoomSocket(s *socketio.Socket) (code, userID string, ok bool) {
+	sess, ok := sessionKey.Get(s)
+	if !ok || sess == nil {
+		return "", "", false
+	}
+	return sess.code, sess.userID, true
+}
+
 // Ack is the acknowledgement of a client event when the client asked for
 // one: {"ok":true, …} on success, {"ok":false,"error":{code,message}} on
 // failure.
@@ -29,17 +44,15 @@ type Ack struct {
 const eventTimeout = 10 * time.Second
 
 func (m *roomsModule) mountNamespace(ns *socketio.Namespace) {
+	// Connecting: authorize only. The socket joins its targets and gets
+	// room:state (a read); nothing is written or published, since the
+	// transport may still die before the socket connects.
 	ns.OnConnect(func(ctx context.Context, s *socketio.Socket, authData json.RawMessage) error {
 		token := handshakeToken(s, authData)
 		code, userID, err := m.authenticateSocket(ctx, s, token)
 		if err != nil {
 			return m.reg.ConnectError(ctx, rooms.Namespace, err)
 		}
-		sess := &roomSession{code: code, userID: userID}
-		s.SetData(sess)
-		s.Join(rv.RoomTarget(code), rv.UserTarget(userID))
-		// room:state goes first; user:connected, published by Connected,
-		// reaches this socket too, after it.
 		snap, err := m.svc.State(ctx, code)
 		if err != nil {
 			return m.reg.ConnectError(ctx, rooms.Namespace, err)
@@ -49,25 +62,28 @@ func (m *roomsModule) mountNamespace(ns *socketio.Namespace) {
 				snap.Users[i].IsConnected = true
 			}
 		}
-		if err := s.Emit(rooms.EventState, snap); err != nil {
-			return err
-		}
-		if _, err := m.svc.Connected(ctx, code, userID); err != nil {
-			return m.reg.ConnectError(ctx, rooms.Namespace, err)
-		}
-		return nil
+		sessionKey.Set(s, &roomSession{code: code, userID: userID})
+		s.Join(rv.RoomTarget(code), rv.UserTarget(userID))
+		// room:state goes first; user:connected, published once the socket
+		// is connected, reaches this socket too, after it.
+		return s.Emit(rooms.EventState, snap)
 	})
-	ns.OnDisconnect(func(s *socketio.Socket, reason string) {
-		m.reg.ReleaseSocket(s) // before user:disconnected can be published
-		sess, ok := s.Data().(*roomSession)
+	// Connected: the socket's presence (and user:connected).
+	ns.OnConnected(func(s *socketio.Socket) {
+		sess, ok := sessionKey.Get(s)
 		if !ok {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
-		defer cancel()
-		if err := m.svc.Disconnected(ctx, sess.code, sess.userID); err != nil {
-			m.reg.Payload(ctx, err, slog.String("event", "disconnect"))
+		m.connected(s, sess)
+	})
+	// Runs exactly once for every socket whose connected step ran.
+	ns.OnDisconnect(func(s *socketio.Socket, reason string) {
+		m.reg.ReleaseSocket(s) // before user:disconnected can be published
+		sess, ok := sessionKey.Get(s)
+		if !ok {
+			return
 		}
+		m.disconnected(s, sess)
 	})
 
 	ns.On(rooms.EventClose, m.roomEvent(func(ctx context.Context, sess *roomSession, _ json.RawMessage) (Ack, error) {
@@ -109,7 +125,7 @@ func (m *roomsModule) mountNamespace(ns *socketio.Namespace) {
 // error:room on failure, and the acknowledgement when asked for.
 func (m *roomsModule) roomEvent(h func(ctx context.Context, sess *roomSession, arg json.RawMessage) (Ack, error)) socketio.EventHandler {
 	return func(s *socketio.Socket, ev *socketio.Event) {
-		sess, ok := s.Data().(*roomSession)
+		sess, ok := sessionKey.Get(s)
 		if !ok {
 			return
 		}

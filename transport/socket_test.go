@@ -72,6 +72,21 @@ func connectError(t testing.TB, s *stack, auth any) (message, code string) {
 	return e.Message, e.Data.Code
 }
 
+// waitConnected waits until c receives user:connected for userID, that
+// is until a socket of userID has run its connected step (the client sees
+// its CONNECT packet before).
+func waitConnected(t testing.TB, c *siotest.Client, userID string) {
+	t.Helper()
+	match := isUser(userID)
+	_, err := c.Wait(wait, func(p siotest.Packet) bool {
+		ev, args := p.Event()
+		return p.Type == 2 && p.Namespace == rooms.Namespace && ev == rooms.EventUserConnected && len(args) > 0 && match(args[0])
+	})
+	if err != nil {
+		t.Fatalf("no user:connected for %s: %v", userID, err)
+	}
+}
+
 func waitEvent(t testing.TB, c *siotest.Client, name string, v any) {
 	t.Helper()
 	raw, err := c.WaitEvent(rooms.Namespace, name, wait)
@@ -283,18 +298,20 @@ func TestRoomsCloseOnHostLeave(t *testing.T) {
 	}
 }
 
-// disconnectWatch is a room store that reports every socket closed.
+// disconnectWatch is a room store that reports every presence entry
+// removed, with the member as stored after the removal.
 type disconnectWatch struct {
 	rooms.Store
 	closed chan rooms.Member
 }
 
-func (w disconnectWatch) AddConnection(ctx context.Context, wr rooms.Write, code, userID string, delta int) (rooms.Member, error) {
-	m, err := w.Store.AddConnection(ctx, wr, code, userID, delta)
-	if err == nil && delta < 0 {
+func (w disconnectWatch) Untouch(ctx context.Context, wr rooms.Write, code, userID, socketID string) (bool, error) {
+	last, err := w.Store.Untouch(ctx, wr, code, userID, socketID)
+	if err == nil {
+		m, _ := w.Store.Member(ctx, code, userID)
 		w.closed <- m
 	}
-	return m, err
+	return last, err
 }
 
 func TestUserDisconnectedOnLastSocket(t *testing.T) {
@@ -305,10 +322,12 @@ func TestUserDisconnectedOnLastSocket(t *testing.T) {
 	hc, _ := member(t, s, host)
 	b1, _ := member(t, s, bob)
 	b2, _ := member(t, s, bob)
+	waitConnected(t, hc, bob.UserID)
+	waitConnected(t, hc, bob.UserID)
 	b1.Close()
 	select {
 	case m := <-watch.closed:
-		if m.ID != bob.UserID || m.Connections != 1 {
+		if m.ID != bob.UserID || m.Sockets != 1 {
 			t.Fatalf("closing one of Bob's two sockets left %+v", m)
 		}
 	case <-time.After(wait):

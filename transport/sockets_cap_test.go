@@ -141,8 +141,8 @@ func TestSocketsPerUserCap(t *testing.T) {
 		t.Fatalf("%d accepted, refused %v; want 5 accepted and %d TOO_MANY_SOCKETS", len(accepted), refused, n-5)
 	}
 	m, err := store.Member(context.Background(), host.RoomCode, bob.UserID)
-	if err != nil || m.Connections != 5 {
-		t.Fatalf("store counts %d connections (%v), want 5", m.Connections, err)
+	if err != nil || m.Sockets != 5 {
+		t.Fatalf("store has %d presence entries (%v), want 5", m.Sockets, err)
 	}
 	// Every user:connected published so far reaches the host before the
 	// lock toggle published after it (one target, one order).

@@ -57,6 +57,7 @@ type options struct {
 	trustedProxies   []netip.Prefix
 	clock            rv.Clock
 	logger           *slog.Logger
+	presenceTTL      time.Duration
 }
 
 // codeBox is a CodeSender that keeps the last code sent to each
@@ -97,7 +98,7 @@ func newStack(t testing.TB, o options) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := rooms.New(rooms.Config{Store: o.store, Tokens: tokens, Notifier: o.broker, MaxUsers: o.maxUsers, CloseOnHostLeave: o.closeOnHostLeave})
+	svc, err := rooms.New(rooms.Config{Store: o.store, Tokens: tokens, Notifier: o.broker, MaxUsers: o.maxUsers, CloseOnHostLeave: o.closeOnHostLeave, PresenceTTL: o.presenceTTL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,10 +55,13 @@ type config struct {
 	HTTPIdleTimeout    time.Duration
 	HTTPMaxHeaderBytes int
 
-	RoomCodeAlphabet     string
-	RoomCodeLength       int
-	RoomMaxUsers         int
-	RoomTTL              time.Duration
+	RoomCodeAlphabet string
+	RoomCodeLength   int
+	RoomMaxUsers     int
+	RoomTTL          time.Duration
+	// PresenceTTL is how long a socket's presence lives without a refresh
+	// (rooms.Config.PresenceTTL).
+	PresenceTTL          time.Duration
 	RoomCloseOnHostLeave bool
 	DisplayNameMin       int
 	DisplayNameMax       int
@@ -264,6 +267,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.RoomCodeLength = e.int("ROOM_CODE_LENGTH", 4, 1, 16)
 	c.RoomMaxUsers = e.int("ROOM_MAX_USERS", 8, 1, 100000)
 	c.RoomTTL = time.Duration(e.int("ROOM_TTL_SECONDS", 14400, 1, 30*86400)) * time.Second
+	c.PresenceTTL = time.Duration(e.int("PRESENCE_TTL_SECONDS", 30, 1, 86400)) * time.Second
 	c.RoomCloseOnHostLeave = e.bool("ROOM_CLOSE_ON_HOST_LEAVE", false)
 	c.DisplayNameMin = e.int("USER_DISPLAY_NAME_MIN_LENGTH", 1, 1, 1000)
 	c.DisplayNameMax = e.int("USER_DISPLAY_NAME_MAX_LENGTH", 32, 1, 1000)

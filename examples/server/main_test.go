@@ -36,11 +36,11 @@ func TestLoadConfigDefaults(t *testing.T) {
 		c.HTTPReadTimeout != 10*time.Second || c.HTTPWriteTimeout != 55*time.Second || c.HTTPIdleTimeout != time.Minute || c.HTTPMaxHeaderBytes != 16384 {
 		t.Fatalf("Redis and HTTP defaults %+v", c)
 	}
-	if c.RoomMaxSocketsPerUser != 5 || c.SocketConnectRate != 50 || len(c.TrustedProxies) != 0 {
+	if c.RoomMaxSocketsPerUser != 5 || c.SocketConnectRate != 50 || len(c.TrustedProxies) != 0 || c.PresenceTTL != 30*time.Second {
 		t.Fatalf("socket limit defaults %+v", c)
 	}
-	c, err = loadConfig(env(map[string]string{"ROOM_MAX_SOCKETS_PER_USER": "0", "SOCKET_CONNECT_RATE": "0", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8"}))
-	if err != nil || c.RoomMaxSocketsPerUser >= 0 || c.SocketConnectRate >= 0 || len(c.TrustedProxies) != 3 ||
+	c, err = loadConfig(env(map[string]string{"ROOM_MAX_SOCKETS_PER_USER": "0", "SOCKET_CONNECT_RATE": "0", "TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,fd00::/8", "PRESENCE_TTL_SECONDS": "2"}))
+	if err != nil || c.RoomMaxSocketsPerUser >= 0 || c.SocketConnectRate >= 0 || len(c.TrustedProxies) != 3 || c.PresenceTTL != 2*time.Second ||
 		c.TrustedProxies[1].String() != "192.168.1.7/32" {
 		t.Fatalf("0 disables, proxies parsed: %+v %v", c, err)
 	}
@@ -55,11 +55,12 @@ func TestLoadConfigReportsEveryError(t *testing.T) {
 		"PORT": "http", "ROOM_CODE_LENGTH": "99", "THROTTLE_LIMIT": "-1", "LOG_LEVEL": "loud",
 		"USER_DISPLAY_NAME_MIN_LENGTH": "10", "USER_DISPLAY_NAME_MAX_LENGTH": "5", "TRUST_PROXY": "maybe",
 		"TRUSTED_PROXIES": "10.0.0.0/33", "SOCKET_CONNECT_RATE": "-2", "ROOM_MAX_SOCKETS_PER_USER": "many",
+		"PRESENCE_TTL_SECONDS": "0",
 	}))
 	if err == nil {
 		t.Fatal("accepted")
 	}
-	for _, name := range []string{"PORT", "ROOM_CODE_LENGTH", "THROTTLE_LIMIT", "LOG_LEVEL", "USER_DISPLAY_NAME_MAX_LENGTH", "TRUST_PROXY", "TRUSTED_PROXIES", "SOCKET_CONNECT_RATE", "ROOM_MAX_SOCKETS_PER_USER"} {
+	for _, name := range []string{"PORT", "ROOM_CODE_LENGTH", "THROTTLE_LIMIT", "LOG_LEVEL", "USER_DISPLAY_NAME_MAX_LENGTH", "TRUST_PROXY", "TRUSTED_PROXIES", "SOCKET_CONNECT_RATE", "ROOM_MAX_SOCKETS_PER_USER", "PRESENCE_TTL_SECONDS"} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s: %v", name, err)
 		}

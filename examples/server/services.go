@@ -88,6 +88,7 @@ func newRooms(cfg config, st *stores, log *slog.Logger, sched rooms.Scheduler) (
 		CodeLength:       cfg.RoomCodeLength,
 		MaxUsers:         cfg.RoomMaxUsers,
 		TTL:              cfg.RoomTTL,
+		PresenceTTL:      cfg.PresenceTTL,
 		DisplayNameMin:   cfg.DisplayNameMin,
 		DisplayNameMax:   cfg.DisplayNameMax,
 		CloseOnHostLeave: cfg.RoomCloseOnHostLeave,

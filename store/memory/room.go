@@ -60,7 +60,7 @@ func (s *RoomStore) Ping(context.Context) error { return nil }
 
 // CreateRoom implements rooms.Store. The room and host are stored as given,
 // except that zero CreatedAt, UpdatedAt and JoinedAt become w.Now, an empty
-// State becomes rooms.StateCreated and a negative Connections becomes 0.
+// State becomes rooms.StateCreated.
 func (s *RoomStore) CreateRoom(_ context.Context, w rooms.Write, r rooms.Room, host rooms.Member) error {
 	if err := checkTTL(w); err != nil {
 		return err
@@ -78,7 +78,6 @@ func (s *RoomStore) CreateRoom(_ context.Context, w rooms.Write, r rooms.Room, h
 		r.State = rooms.StateCreated
 	}
 	host.JoinedAt = millis(stamp(host.JoinedAt, w.Now))
-	host.Connections = max(host.Connections, 0)
 	delete(s.closed, r.Code)
 	s.rooms[r.Code] = &room{room: r, members: []*rooms.Member{&host}, expiresAt: now.Add(w.TTL)}
 	return nil
@@ -144,7 +143,6 @@ func (s *RoomStore) Join(_ context.Context, w rooms.Write, code string, m rooms.
 			return rooms.ErrRoomFull
 		}
 		m.JoinedAt = millis(w.Now)
-		m.Connections = max(m.Connections, 0)
 		r.members = append(r.members, &m)
 		r.room.UpdatedAt = millis(w.Now)
 		return nil
@@ -268,24 +266,6 @@ func (s *RoomStore) ExpireRoom(_ context.Context, _ rooms.Write, code string) (r
 	}
 	delete(s.closed, code)
 	return rooms.ExpireResult{Expired: true}, nil
-}
-
-// AddConnection implements rooms.Store. It renews the room's expiry but
-// leaves Room.UpdatedAt alone: a socket coming or going does not change the
-// room.
-func (s *RoomStore) AddConnection(_ context.Context, w rooms.Write, code, userID string, delta int) (rooms.Member, error) {
-	var member rooms.Member
-	_, err := s.write(w, code, func(r *room) error {
-		_, m := r.member(userID)
-		if m == nil {
-			return rooms.ErrMemberNotFound
-		}
-		m.Connections = max(m.Connections+delta, 0)
-		member = *m
-		member.Sockets = r.allSockets(userID)
-		return nil
-	})
-	return member, err
 }
 
 // write runs change on the room under the lock and, when change succeeds,

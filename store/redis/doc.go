@@ -46,7 +46,7 @@
 //	                              seq (the last join sequence number)
 //	rv:room:{CODE}:users          sorted set: member user ids scored by
 //	                              join sequence, longest-present first
-//	rv:room:{CODE}:user:<userId>  hash: id, displayName, joinedAt, conns
+//	rv:room:{CODE}:user:<userId>  hash: id, displayName, joinedAt
 //	rv:room:{CODE}:presence       sorted set: "<userId>|<socketId>", one
 //	                              per open socket (RoomStore.Touch),
 //	                              scored by its expiry in unix ms

@@ -157,8 +157,6 @@ func TestRoomKeys(t *testing.T) {
 		check("join", err, all...)
 		_, err = s.Join(ctx, w(), "ABCD", rooms.Member{ID: "a", DisplayName: "a"})
 		check("join again", err, all...)
-		_, err = s.AddConnection(ctx, w(), "ABCD", "a", 1)
-		check("add connection", err, all...)
 		_, err = s.ToggleLock(ctx, w(), "ABCD", "h")
 		check("toggle lock", err, all...)
 		_, err = s.TransferHost(ctx, w(), "ABCD", "h", "a")

@@ -48,7 +48,7 @@ func (s *RoomStore) Ping(ctx context.Context) error {
 
 // CreateRoom implements rooms.Store. The room and host are stored as given,
 // except that zero CreatedAt, UpdatedAt and JoinedAt become w.Now, an empty
-// State becomes rooms.StateCreated and a negative Connections becomes 0.
+// State becomes rooms.StateCreated.
 func (s *RoomStore) CreateRoom(ctx context.Context, w rooms.Write, r rooms.Room, host rooms.Member) error {
 	if !validCode(r.Code) {
 		return fmt.Errorf("redis: invalid room code %q", r.Code)
@@ -72,7 +72,6 @@ func (s *RoomStore) CreateRoom(ctx context.Context, w rooms.Write, r rooms.Room,
 		stamp(r.UpdatedAt, w.Now),
 		host.DisplayName,
 		stamp(host.JoinedAt, w.Now),
-		max(host.Connections, 0),
 	)
 	return err
 }
@@ -138,7 +137,7 @@ func (s *RoomStore) Join(ctx context.Context, w rooms.Write, code string, m room
 	if err != nil {
 		return rooms.Room{}, err
 	}
-	res, err := s.run(ctx, joinScript, code, ttl, w.Now.UnixMilli(), m.ID, m.DisplayName, max(m.Connections, 0))
+	res, err := s.run(ctx, joinScript, code, ttl, w.Now.UnixMilli(), m.ID, m.DisplayName)
 	if err != nil {
 		return rooms.Room{}, err
 	}
@@ -217,21 +216,6 @@ func (s *RoomStore) ExpireRoom(ctx context.Context, w rooms.Write, code string) 
 		return rooms.ExpireResult{}, errMalformed("expire reply", res[1])
 	}
 	return rooms.ExpireResult{Due: w.Now.Add(time.Duration(left) * time.Millisecond)}, nil
-}
-
-// AddConnection implements rooms.Store. It renews the room's expiry but
-// leaves Room.UpdatedAt alone: a socket coming or going does not change the
-// room.
-func (s *RoomStore) AddConnection(ctx context.Context, w rooms.Write, code, userID string, delta int) (rooms.Member, error) {
-	ttl, err := ttlMillis(w)
-	if err != nil {
-		return rooms.Member{}, err
-	}
-	res, err := s.run(ctx, addConnectionScript, code, ttl, userID, delta)
-	if err != nil {
-		return rooms.Member{}, err
-	}
-	return decodeMember(res[1])
 }
 
 // writeRoom runs one of the scripts that take (TTL, now, args...) and
@@ -381,7 +365,6 @@ func decodeMember(v any) (rooms.Member, error) {
 		ID:          h["id"],
 		DisplayName: h["displayName"],
 		JoinedAt:    parseMillis(h, "joinedAt", &errs),
-		Connections: parseInt(h, "conns", &errs),
 	}
 	if _, ok := h["sockets"]; ok {
 		m.Sockets = parseInt(h, "sockets", &errs)

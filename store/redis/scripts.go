@@ -13,16 +13,15 @@ var luaFiles embed.FS
 // lua/room_lib.lua, which holds the helpers that renew and delete a room's
 // keys.
 var (
-	createScript        = roomScript("room_create.lua")
-	joinScript          = roomScript("room_join.lua")
-	leaveScript         = roomScript("room_leave.lua")
-	kickScript          = roomScript("room_kick.lua")
-	toggleLockScript    = roomScript("room_toggle_lock.lua")
-	transferHostScript  = roomScript("room_transfer_host.lua")
-	closeScript         = roomScript("room_close.lua")
-	addConnectionScript = roomScript("room_add_connection.lua")
-	memberScript        = roomScript("room_member.lua")
-	membersScript       = roomScript("room_members.lua")
+	createScript       = roomScript("room_create.lua")
+	joinScript         = roomScript("room_join.lua")
+	leaveScript        = roomScript("room_leave.lua")
+	kickScript         = roomScript("room_kick.lua")
+	toggleLockScript   = roomScript("room_toggle_lock.lua")
+	transferHostScript = roomScript("room_transfer_host.lua")
+	closeScript        = roomScript("room_close.lua")
+	memberScript       = roomScript("room_member.lua")
+	membersScript      = roomScript("room_members.lua")
 
 	allowScript = goredis.NewScript(luaSource("ratelimit_allow.lua"))
 )

@@ -53,8 +53,8 @@ func storeOps(client goredis.UniversalClient) []storeOp {
 			_, err := rs.TransferHost(ctx, w, "ABCD", "u1", "u2")
 			return err
 		}},
-		{"RoomStore.AddConnection", func(ctx context.Context) error {
-			_, err := rs.AddConnection(ctx, w, "ABCD", "u1", 1)
+		{"RoomStore.Touch", func(ctx context.Context) error {
+			_, _, err := rs.Touch(ctx, w, "ABCD", "u1", "s1", time.Minute)
 			return err
 		}},
 		{"RoomStore.Close", func(ctx context.Context) error { return rs.Close(ctx, "ABCD", "u1") }},

@@ -170,7 +170,7 @@ func (r *roomT) wantRoom(what string, got, want rooms.Room) {
 func (r *roomT) wantMember(what string, got, want rooms.Member) {
 	r.Helper()
 	if got.ID != want.ID || got.DisplayName != want.DisplayName ||
-		!sameMillis(got.JoinedAt, want.JoinedAt) || got.Connections != want.Connections {
+		!sameMillis(got.JoinedAt, want.JoinedAt) {
 		r.Errorf("%s:\n got %+v\nwant %+v", what, got, want)
 	}
 }
@@ -236,7 +236,7 @@ var roomCases = []roomCase{
 			CreatedAt: created,
 			UpdatedAt: now,
 		}
-		host := rooms.Member{ID: "host-1", DisplayName: "Zoë the Host 🎲", JoinedAt: created, Connections: 1}
+		host := rooms.Member{ID: "host-1", DisplayName: "Zoë the Host 🎲", JoinedAt: created}
 		if err := r.s.CreateRoom(r.ctx, rooms.Write{Now: now, TTL: longTTL}, room, host); err != nil {
 			r.Fatalf("CreateRoom: %v", err)
 		}
@@ -265,12 +265,12 @@ var roomCases = []roomCase{
 		r.create("ABCD", 4)
 		r.join("ABCD", "a")
 		members, _ := r.s.Members(r.ctx, "ABCD")
-		members[0].DisplayName, members[0].Connections = "changed", 42
+		members[0].DisplayName, members[0].Sockets = "changed", 42
 		m, _ := r.s.Member(r.ctx, "ABCD", "a")
 		m.DisplayName = "changed"
 		room := r.room("ABCD")
 		room.HostID = "a"
-		if got, _ := r.s.Member(r.ctx, "ABCD", "host"); got.DisplayName != "Host" || got.Connections != 0 {
+		if got, _ := r.s.Member(r.ctx, "ABCD", "host"); got.DisplayName != "Host" || got.Sockets != 0 {
 			r.Errorf("Member(host) = %+v after changing a returned copy", got)
 		}
 		if got, _ := r.s.Member(r.ctx, "ABCD", "a"); got.DisplayName != "Player a" {
@@ -311,8 +311,6 @@ var roomCases = []roomCase{
 		_, err = r.s.TransferHost(r.ctx, r.w(), "NOPE", "host", "a")
 		r.wantErr("TransferHost", err, rooms.ErrRoomNotFound)
 		r.wantErr("Close", r.s.Close(r.ctx, "NOPE", "host"), rooms.ErrRoomNotFound)
-		_, err = r.s.AddConnection(r.ctx, r.w(), "NOPE", "host", 1)
-		r.wantErr("AddConnection", err, rooms.ErrRoomNotFound)
 
 		r.create("ABCD", 4)
 		_, err = r.s.Member(r.ctx, "ABCD", "stranger")
@@ -598,31 +596,6 @@ var roomCases = []roomCase{
 		r.wantPresent("OTHER", "host")
 	}},
 
-	{"AddConnection", func(r *roomT) {
-		r.create("ABCD", 4)
-		r.join("ABCD", "a")
-		for i, step := range []struct{ delta, want int }{{+1, 1}, {+1, 2}, {-1, 1}, {-1, 0}, {-1, 0}, {+1, 1}} {
-			m, err := r.s.AddConnection(r.ctx, r.w(), "ABCD", "a", step.delta)
-			if err != nil {
-				r.Fatalf("step %d: AddConnection(%+d): %v", i, step.delta, err)
-			}
-			if m.ID != "a" || m.DisplayName != "Player a" || m.Connections != step.want {
-				r.Errorf("step %d: AddConnection(%+d) = %+v, want %d connections", i, step.delta, m, step.want)
-			}
-		}
-		if m, _ := r.s.Member(r.ctx, "ABCD", "a"); m.Connections != 1 {
-			r.Errorf("Member(a).Connections = %d, want 1", m.Connections)
-		}
-		_, err := r.s.AddConnection(r.ctx, r.w(), "ABCD", "stranger", 1)
-		r.wantErr("AddConnection(stranger)", err, rooms.ErrMemberNotFound)
-		_, err = r.s.Member(r.ctx, "ABCD", "stranger")
-		r.wantErr("Member(stranger) after AddConnection", err, rooms.ErrMemberNotFound)
-		r.wantPresent("ABCD", "host", "a")
-		if m, _ := r.s.Member(r.ctx, "ABCD", "host"); m.Connections != 0 {
-			r.Errorf("Member(host).Connections = %d, want 0", m.Connections)
-		}
-	}},
-
 	{"ExpireRoomLiveReportsDue", func(r *roomT) {
 		ttl, margin := r.expiryTTL()
 		// On real time, each call takes a while: a write's TTL starts
@@ -757,10 +730,6 @@ var roomCases = []roomCase{
 				_, err := r.s.TransferHost(r.ctx, w, code, "host", "c")
 				return err
 			}},
-			{"AddConnection", []string{"host", "a", "b", "c"}, func(w rooms.Write, code string) error {
-				_, err := r.s.AddConnection(r.ctx, w, code, "b", 1)
-				return err
-			}},
 			{"Join", []string{"host", "a", "b", "c", "d"}, func(w rooms.Write, code string) error {
 				_, err := r.s.Join(r.ctx, w, code, member("d"))
 				return err
@@ -883,34 +852,5 @@ var roomCases = []roomCase{
 			r.Errorf("%d leaves closed the room, want exactly 1", closed.Load())
 		}
 		r.wantGone("ABCD", ids...)
-	}},
-
-	{"ConcurrentAddConnection", func(r *roomT) {
-		const sockets = 100
-		r.create("ABCD", 4)
-		r.join("ABCD", "a")
-		var wg sync.WaitGroup
-		for range sockets {
-			wg.Go(func() {
-				if _, err := r.s.AddConnection(r.ctx, r.w(), "ABCD", "a", 1); err != nil {
-					r.Errorf("AddConnection: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if m, err := r.s.Member(r.ctx, "ABCD", "a"); err != nil || m.Connections != sockets {
-			r.Errorf("Member(a) = %+v, %v; want %d connections", m, err, sockets)
-		}
-		for range sockets + 10 {
-			wg.Go(func() {
-				if _, err := r.s.AddConnection(r.ctx, r.w(), "ABCD", "a", -1); err != nil {
-					r.Errorf("AddConnection: %v", err)
-				}
-			})
-		}
-		wg.Wait()
-		if m, err := r.s.Member(r.ctx, "ABCD", "a"); err != nil || m.Connections != 0 {
-			r.Errorf("Member(a) = %+v, %v; want 0 connections", m, err)
-		}
 	}},
 }

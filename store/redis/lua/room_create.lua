@@ -12,7 +12,6 @@
 -- ARGV[8]  updatedAt, unix milliseconds
 -- ARGV[9]  host displayName
 -- ARGV[10] host joinedAt, unix milliseconds
--- ARGV[11] host connections
 --
 -- Returns {'OK'} or {'ROOM_CODE_TAKEN'}.
 
@@ -40,7 +39,6 @@ redis.call('zadd', KEYS[2], 1, host_id)
 redis.call('hset', member_key(KEYS[1], host_id),
     'id', host_id,
     'displayName', ARGV[9],
-    'joinedAt', ARGV[10],
-    'conns', ARGV[11])
+    'joinedAt', ARGV[10])
 touch(KEYS[1], KEYS[2], ttl)
 return {'OK'}

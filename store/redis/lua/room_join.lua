@@ -8,7 +8,6 @@
 -- ARGV[2]  now, unix milliseconds (joinedAt and updatedAt)
 -- ARGV[3]  userId
 -- ARGV[4]  displayName
--- ARGV[5]  connections
 --
 -- Returns {'OK', room hash as HGETALL} or {'ROOM_NOT_FOUND'},
 -- {'ROOM_LOCKED'}, {'ROOM_FULL'}.
@@ -34,8 +33,7 @@ if not is_member(KEYS[2], user_id) then
     redis.call('hset', member_key(KEYS[1], user_id),
         'id', user_id,
         'displayName', ARGV[4],
-        'joinedAt', now,
-        'conns', ARGV[5])
+        'joinedAt', now)
     redis.call('hset', KEYS[1], 'updatedAt', now)
 end
 
