@@ -88,6 +88,12 @@ func (p *presence) refresh() {
 	ctx, cancel := context.WithTimeout(p.s.Context(), eventTimeout)
 	defer cancel()
 	err := p.m.svc.Refresh(ctx, p.sess.code, p.sess.userID, p.s.ID())
+	if err != nil && p.s.Context().Err() != nil {
+		// The socket is going away (its client left, or the server shuts
+		// down): its disconnect removes the entry; nothing to report.
+		p.mu.Unlock()
+		return
+	}
 	final := errors.Is(err, rooms.ErrRoomNotFound) || errors.Is(err, rooms.ErrMemberNotFound)
 	if !final {
 		p.timer.Reset(p.m.ttl / 3) // on a store failure too: try again
