@@ -88,6 +88,27 @@ type lcClient struct {
 	pendingGet func()
 	cancelGet  context.CancelFunc
 	getDone    chan struct{}
+
+	// connected is closed once OnConnected ran for the client's socket:
+	// the client receiving CONNECT does not mean the server has decided
+	// the connected step yet, so the "after" kill point waits for it.
+	connected     chan struct{}
+	connectedOnce sync.Once
+}
+
+func newLCClient() *lcClient { return &lcClient{connected: make(chan struct{})} }
+
+func (cl *lcClient) markConnected() { cl.connectedOnce.Do(func() { close(cl.connected) }) }
+
+// waitConnected waits for OnConnected of the client's socket.
+func (cl *lcClient) waitConnected(t *testing.T) bool {
+	select {
+	case <-cl.connected:
+		return true
+	case <-time.After(testTimeout):
+		t.Errorf("OnConnected did not run after the client received CONNECT")
+		return false
+	}
 }
 
 // Kill points: where the transport dies during the connect handshake.
@@ -191,6 +212,9 @@ func runLifecycleKill(t *testing.T, point, method string, clients int) {
 	})
 	ns.OnConnected(func(s *Socket) {
 		p.onConnected(s)
+		if cl := clientOf(s); cl != nil {
+			cl.markConnected()
+		}
 		killAt(killInConnected)(s)
 	})
 	ns.OnDisconnect(p.onDisconnect)
@@ -245,7 +269,8 @@ func lifecycleWSClient(t *testing.T, srv *Server, base, point, method string, mu
 		return
 	}
 	sid := strings.SplitN(open[len(`0{"sid":"`):], `"`, 2)[0]
-	cl := &lcClient{ws: w}
+	cl := newLCClient()
+	cl.ws = w
 	mu.Lock()
 	byID[sid] = cl
 	mu.Unlock()
@@ -261,6 +286,9 @@ func lifecycleWSClient(t *testing.T, srv *Server, base, point, method string, mu
 			c := srv.lookup(sid)
 			if c == nil {
 				t.Errorf("session %s is gone", sid)
+				return
+			}
+			if !cl.waitConnected(t) {
 				return
 			}
 			lifecycleKill(t, c, cl, method)
@@ -282,7 +310,7 @@ func lifecyclePollClient(t *testing.T, srv *Server, base, point, method string, 
 	sid := strings.SplitN(body[len(`0{"sid":"`):], `"`, 2)[0]
 	url := base + "/socket.io/?EIO=4&transport=polling&sid=" + sid
 	c := srv.lookup(sid)
-	cl := &lcClient{}
+	cl := newLCClient()
 	mu.Lock()
 	byID[sid] = cl
 	mu.Unlock()
@@ -319,6 +347,9 @@ func lifecyclePollClient(t *testing.T, srv *Server, base, point, method string, 
 		<-cl.getDone
 		if !strings.HasPrefix(body0, "40{") {
 			t.Errorf("expected CONNECT, got %q", body0)
+			return
+		}
+		if !cl.waitConnected(t) {
 			return
 		}
 		cl.pendingGet()
