@@ -103,6 +103,11 @@ type SessionInfo struct {
 	// Ended reports whether the call is over; EndedAt is when.
 	Ended   bool
 	EndedAt time.Time
+	// ChoiceOffered reports whether the end opens a choice window (the
+	// call took place: it timed out or a participant hung up), as opposed
+	// to a session that ended without a call (credentials failed,
+	// moderation).
+	ChoiceOffered bool
 }
 
 // Scheduler schedules and cancels durable jobs; *rendezvous.Scheduler
