@@ -23,6 +23,9 @@ export const BASE_URL_2 = baseURL("BASE_URL_2");
 export const BASE_URL_THROTTLED = baseURL("BASE_URL_THROTTLED");
 /** Optional instance started with ROOM_CLOSE_ON_HOST_LEAVE=true. */
 export const BASE_URL_CLOSE_ON_HOST_LEAVE = baseURL("BASE_URL_CLOSE_ON_HOST_LEAVE");
+/** Optional instances of the dating loop (two, sharing Redis and Postgres). */
+export const BASE_URL_DATING = baseURL("BASE_URL_DATING");
+export const BASE_URL_DATING_2 = baseURL("BASE_URL_DATING_2");
 /** Optional JWT_SECRET of the instances, to forge expired tokens. */
 export const JWT_SECRET = process.env.JWT_SECRET || undefined;
 
@@ -204,12 +207,12 @@ function record(socket) {
 }
 
 /**
- * Opens a socket on the /rooms namespace. The token goes in the handshake
+ * Opens a socket on the nsp namespace (default /rooms). The token goes in the handshake
  * auth ({token}) or, with header: true, in an Authorization: Bearer header
  * (extraHeaders). token undefined sends no credentials at all.
  * Resolves with the connected socket; rejects with the connect_error.
  */
-export function connect(token, { base = BASE_URL, header = false, ...extra } = {}) {
+export function connect(token, { base = BASE_URL, header = false, nsp = "/rooms", ...extra } = {}) {
   const opts = {
     forceNew: true,
     reconnection: false,
@@ -221,7 +224,7 @@ export function connect(token, { base = BASE_URL, header = false, ...extra } = {
     if (header) opts.extraHeaders = { Authorization: `Bearer ${token}` };
     else opts.auth = { token };
   }
-  const socket = io(`${base}/rooms`, opts);
+  const socket = io(`${base}${nsp}`, opts);
   live.add(socket);
   record(socket);
   if (SIO_TRANSPORTS === "websocket" && !("transports" in extra) && socket.rec.transports[0] !== "websocket") {

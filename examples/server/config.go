@@ -81,6 +81,15 @@ type config struct {
 	// SocketIOConnectTimeout closes Engine.IO connections without a
 	// namespace socket.
 	SocketIOConnectTimeout time.Duration
+
+	// The dating loop: queue, video sessions, double opt-in.
+	QueueTick            time.Duration
+	QueueDisconnectGrace time.Duration
+	SessionDuration      time.Duration
+	OptinWindow          time.Duration
+	AgoraAppID           string
+	AgoraAppCertificate  string
+	AgoraTokenTTL        time.Duration
 }
 
 // packConfig is one token pack as configured.
@@ -289,6 +298,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.SocketIOPingTimeoutMS = e.int("SOCKETIO_PING_TIMEOUT_MS", 20000, 100, 3600000)
 	c.SocketIOConnectTimeout = e.ms("SOCKETIO_CONNECT_TIMEOUT_MS", 45000, 100, 3600000)
 	e.httpLimits(&c)
+	e.dating(&c)
 	return c, errors.Join(e.errs...)
 }
 
@@ -341,4 +351,23 @@ func (e *envReader) httpLimits(c *config) {
 	}
 	c.HTTPIdleTimeout = e.ms("HTTP_IDLE_TIMEOUT_MS", 60000, 1, 3600000)
 	c.HTTPMaxHeaderBytes = e.int("HTTP_MAX_HEADER_BYTES", 16<<10, 1<<10, 1<<20)
+}
+
+// dating reads the queue, video session and opt-in settings. Agora's
+// credentials are required in production; without them in development the
+// whole loop runs and session:start carries null rtc and rtm.
+func (e *envReader) dating(c *config) {
+	c.QueueTick = e.ms("QUEUE_TICK_MS", 500, 50, 60000)
+	c.QueueDisconnectGrace = time.Duration(e.int("QUEUE_DISCONNECT_GRACE_SECONDS", 10, 1, 86400)) * time.Second
+	c.SessionDuration = time.Duration(e.int("SESSION_DURATION_SECONDS", 45, 1, 3600)) * time.Second
+	c.OptinWindow = time.Duration(e.int("OPTIN_WINDOW_SECONDS", 60, 1, 86400)) * time.Second
+	c.AgoraAppID = e.str("AGORA_APP_ID", "")
+	c.AgoraAppCertificate = e.str("AGORA_APP_CERTIFICATE", "")
+	c.AgoraTokenTTL = time.Duration(e.int("AGORA_TOKEN_TTL_SECONDS", 120, 10, 86400)) * time.Second
+	switch {
+	case (c.AgoraAppID == "") != (c.AgoraAppCertificate == ""):
+		e.errs = append(e.errs, errors.New("AGORA_APP_ID and AGORA_APP_CERTIFICATE go together: set both, or neither outside production"))
+	case c.AgoraAppID == "" && c.Production:
+		e.errs = append(e.errs, errors.New("AGORA_APP_ID and AGORA_APP_CERTIFICATE are required in production"))
+	}
 }

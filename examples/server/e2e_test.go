@@ -24,8 +24,8 @@ const e2eJWTSecret = "e2e-test-secret-0123456789abcdef"
 // client's default transports (long-polling, then the upgrade to WebSocket)
 // and WebSocket only.
 //
-// It needs node on PATH, `npm ci` run in e2e/, and a Redis server (see
-// internal/testenv). Without them it skips, or fails when
+// It needs node on PATH, `npm ci` run in e2e/, a Redis server and, for the
+// dating loop's two instances, a Postgres server (see internal/testenv). Without them it skips, or fails when
 // RENDEZVOUS_REQUIRE_INTEGRATION=1.
 func TestE2E(t *testing.T) {
 	if testing.Short() {
@@ -76,6 +76,19 @@ func TestE2E(t *testing.T) {
 	url1 := startE2EServer(t, logs, "main", base(sharedPrefix, nil))
 	url2 := startE2EServer(t, logs, "second", base(sharedPrefix, nil))
 	urlClose := startE2EServer(t, logs, "close-on-host-leave", base(closePrefix, map[string]string{"ROOM_CLOSE_ON_HOST_LEAVE": "true"}))
+	// The dating loop on two instances sharing Redis and Postgres, with
+	// short calls, windows and grace so that the suite runs it whole.
+	_, datingPrefix := testenv.Redis(t)
+	dating := base(datingPrefix, map[string]string{
+		"DATABASE_URL":                   schemaURL(t),
+		"SIGNUP_BONUS_TOKENS":            "3",
+		"SESSION_DURATION_SECONDS":       "2",
+		"OPTIN_WINDOW_SECONDS":           "2",
+		"QUEUE_DISCONNECT_GRACE_SECONDS": "1",
+		"QUEUE_TICK_MS":                  "100",
+	})
+	urlDating1 := startE2EServer(t, logs, "dating-1", dating)
+	urlDating2 := startE2EServer(t, logs, "dating-2", dating)
 
 	for _, mode := range []string{"default", "websocket"} {
 		t.Run(mode, func(t *testing.T) {
@@ -93,6 +106,8 @@ func TestE2E(t *testing.T) {
 				"BASE_URL_2="+url2,
 				"BASE_URL_THROTTLED="+urlThrottled,
 				"BASE_URL_CLOSE_ON_HOST_LEAVE="+urlClose,
+				"BASE_URL_DATING="+urlDating1,
+				"BASE_URL_DATING_2="+urlDating2,
 				"SIO_TRANSPORTS="+mode,
 				"JWT_SECRET="+e2eJWTSecret,
 				"NO_COLOR=1",

@@ -30,6 +30,7 @@ import (
 
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
+	"github.com/rendezvous-go/rendezvous/matchmaking"
 	"github.com/rendezvous-go/rendezvous/store/postgres"
 	"github.com/rendezvous-go/rendezvous/transport"
 )
@@ -106,12 +107,13 @@ type app struct {
 	accounts  *auth.Service
 	transport *transport.Transport
 	sched     *rv.Scheduler
+	queue     *matchmaking.Service
 	closers   []func() error
 }
 
-// serve accepts connections on ln and runs the durable scheduler until ctx
-// is done, then stops accepting, disconnects every socket, drains requests
-// within the shutdown timeout and stops the scheduler.
+// serve accepts connections on ln and runs the durable scheduler and the
+// pairing worker until ctx is done, then stops accepting, disconnects every
+// socket, drains requests within the shutdown timeout and stops both.
 //
 // A request must arrive whole (headers and body) within HTTP_READ_TIMEOUT_MS
 // and be answered within HTTP_WRITE_TIMEOUT_MS, which is longer than a
@@ -142,9 +144,17 @@ func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) e
 		defer close(schedDone)
 		_ = a.sched.Run(schedCtx)
 	}()
+	// The pairing worker runs on every instance; its store makes that
+	// safe. It stops with the scheduler.
+	queueDone := make(chan struct{})
+	go func() {
+		defer close(queueDone)
+		_ = a.queue.Run(schedCtx)
+	}()
 	defer func() {
 		stopSched()
 		<-schedDone
+		<-queueDone
 	}()
 	a.log.Info("listening", "addr", ln.Addr().String())
 	if ready != nil {

@@ -73,7 +73,7 @@ func TestLoadConfigReportsEveryError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "32 bytes") {
 		t.Fatalf("production with a short secret: %v", err)
 	}
-	c, err := loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "https://app.example"}))
+	c, err := loadConfig(env(withAgora(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "https://app.example"})))
 	if err != nil || !c.CookieSecure {
 		t.Fatalf("production: %+v %v", c, err)
 	}
@@ -81,7 +81,7 @@ func TestLoadConfigReportsEveryError(t *testing.T) {
 
 // start runs the server with vars on a loopback port; stop cancels it and
 // returns what serve returned.
-func start(t *testing.T, vars map[string]string) (base string, stop func() error) {
+func start(t testing.TB, vars map[string]string) (base string, stop func() error) {
 	t.Helper()
 	cfg, err := loadConfig(env(vars))
 	if err != nil {
@@ -169,25 +169,10 @@ func TestGracefulShutdown(t *testing.T) {
 // With DATABASE_URL the accounts survive a restart; with REDIS_URL the
 // rooms do.
 func TestDurableStateAcrossRestart(t *testing.T) {
-	dbURL := testenv.PostgresURL(t)
 	_, prefix := testenv.Redis(t)
 	redisURL := testenv.RedisURL(t)
-	schema := fmt.Sprintf("t_server_%d", time.Now().UnixNano())
-	conn, err := pgx.Connect(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
-	sep := "?"
-	if strings.Contains(dbURL, "?") {
-		sep = "&"
-	}
 	vars := map[string]string{
-		"DATABASE_URL": dbURL + sep + "search_path=" + schema,
+		"DATABASE_URL": schemaURL(t),
 		"REDIS_URL":    redisURL, "REDIS_PREFIX": prefix,
 		"JWT_SECRET": "durable-secret-durable-secret-durable",
 	}
@@ -269,7 +254,7 @@ func TestWalletWiring(t *testing.T) {
 // In production the allowed origins must be chosen: no silent "*".
 func TestLoadConfigCORSInProduction(t *testing.T) {
 	prod := func(extra map[string]string) (config, error) {
-		vars := map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}
+		vars := withAgora(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)})
 		for k, v := range extra {
 			vars[k] = v
 		}
@@ -301,7 +286,7 @@ func TestLoadConfigCORSInProduction(t *testing.T) {
 
 // An explicit "*" in production is accepted, with a warning at start-up.
 func TestCORSWildcardInProductionWarns(t *testing.T) {
-	cfg, err := loadConfig(env(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "*"}))
+	cfg, err := loadConfig(env(withAgora(map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "*"})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,4 +397,74 @@ func TestLongPollingOutlivesTheReadTimeout(t *testing.T) {
 		t.Fatalf("held poll answered %q, want the ping", p)
 	}
 	t.Logf("poll held %s with a 200 ms read timeout", time.Since(began).Round(time.Millisecond))
+}
+
+// withAgora adds Agora credentials (required in production) to vars.
+func withAgora(vars map[string]string) map[string]string {
+	vars["AGORA_APP_ID"] = "970CA35de60c44645bbae8a215061b33"
+	vars["AGORA_APP_CERTIFICATE"] = "5CFd2fd1755d40ecb72977518be15d3b"
+	return vars
+}
+
+// The dating loop's settings: defaults, bounds, and Agora's credentials,
+// which go together and are required in production.
+func TestLoadConfigDating(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.QueueTick != 500*time.Millisecond || c.QueueDisconnectGrace != 10*time.Second || c.SessionDuration != 45*time.Second ||
+		c.OptinWindow != time.Minute || c.AgoraTokenTTL != 120*time.Second || c.AgoraAppID != "" {
+		t.Errorf("defaults: %+v", c)
+	}
+	for _, tick := range []string{"50", "60000"} {
+		if _, err := loadConfig(env(map[string]string{"QUEUE_TICK_MS": tick})); err != nil {
+			t.Errorf("QUEUE_TICK_MS=%s: %v", tick, err)
+		}
+	}
+	bad := map[string]string{
+		"QUEUE_TICK_MS": "49", "QUEUE_DISCONNECT_GRACE_SECONDS": "0", "SESSION_DURATION_SECONDS": "0",
+		"OPTIN_WINDOW_SECONDS": "x", "AGORA_TOKEN_TTL_SECONDS": "5",
+	}
+	_, err = loadConfig(env(bad))
+	for name := range bad {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	if _, err := loadConfig(env(map[string]string{"AGORA_APP_ID": "970CA35de60c44645bbae8a215061b33"})); err == nil || !strings.Contains(err.Error(), "AGORA_APP_CERTIFICATE") {
+		t.Errorf("app id without certificate: %v", err)
+	}
+	prod := map[string]string{"NODE_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32), "CORS_ORIGINS": "*"}
+	if _, err := loadConfig(env(prod)); err == nil || !strings.Contains(err.Error(), "AGORA_APP_ID and AGORA_APP_CERTIFICATE are required in production") {
+		t.Errorf("production without Agora: %v", err)
+	}
+	if _, err := loadConfig(env(withAgora(prod))); err != nil {
+		t.Errorf("production with Agora: %v", err)
+	}
+}
+
+// schemaURL creates a Postgres schema of the test's own, dropped when the
+// test ends, and returns a DATABASE_URL whose connections use it.
+func schemaURL(t *testing.T) string {
+	t.Helper()
+	dbURL := testenv.PostgresURL(t)
+	schema := fmt.Sprintf("t_server_%d", time.Now().UnixNano())
+	conn, err := pgx.Connect(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(context.Background(), "CREATE SCHEMA "+schema); err != nil {
+		conn.Close(context.Background())
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	sep := "?"
+	if strings.Contains(dbURL, "?") {
+		sep = "&"
+	}
+	return dbURL + sep + "search_path=" + schema
 }

@@ -17,13 +17,15 @@ type services struct {
 	accounts *auth.Service
 	wallet   *billing.Service
 	rooms    *rooms.Service
+	dating   *dating
 }
 
 // newServices builds every feature on st. The hand-offs between features
 // (the pipeline callbacks) are wired here and nowhere else:
 //   - a new account gets the wallet's sign-up bonus (auth.Config.OnSignup);
 //   - rooms schedule their expiry on the durable scheduler, whose handler
-//     is the rooms service's.
+//     is the rooms service's;
+//   - the dating loop (queue → session → choice) is wired in dating.go.
 func (a *app) newServices(st *stores) (*services, error) {
 	cfg, log := a.cfg, a.log
 	wallet, err := newWallet(cfg, st.wallets, log)
@@ -46,7 +48,12 @@ func (a *app) newServices(st *stores) (*services, error) {
 		return nil, err
 	}
 	a.sched.Handle(rooms.ExpireJobKind, roomSvc.HandleExpiry)
-	return &services{accounts: accounts, wallet: wallet, rooms: roomSvc}, nil
+	d, err := newDating(cfg, st, wallet, a.sched, log)
+	if err != nil {
+		return nil, err
+	}
+	a.queue = d.queue
+	return &services{accounts: accounts, wallet: wallet, rooms: roomSvc, dating: d}, nil
 }
 
 // newAccounts builds accounts. Codes go to the log outside production: the

@@ -9,7 +9,10 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/matchmaking"
+	"github.com/rendezvous-go/rendezvous/optin"
 	"github.com/rendezvous-go/rendezvous/rooms"
+	"github.com/rendezvous-go/rendezvous/session"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/store/postgres"
 	redisstore "github.com/rendezvous-go/rendezvous/store/redis"
@@ -25,11 +28,14 @@ type stores struct {
 	cutoffs   auth.CutoffStore
 	authStore auth.Store
 	wallets   billing.Store
+	queue     matchmaking.Store
+	sessions  session.Store
+	choices   optin.Store
 	pings     []func(context.Context) error
 }
 
-// ephemeral sets the rooms, the scheduler's jobs, rate limits, cut-offs and
-// fan-out up in Redis when REDIS_URL is set, else in memory.
+// ephemeral sets the rooms, the queue, the scheduler's jobs, rate limits,
+// cut-offs and fan-out up in Redis when REDIS_URL is set, else in memory.
 func (a *app) ephemeral(ctx context.Context, s *stores) error {
 	if a.cfg.RedisURL == "" {
 		s.rooms = memory.NewRoomStore(rv.SystemClock)
@@ -37,6 +43,7 @@ func (a *app) ephemeral(ctx context.Context, s *stores) error {
 		s.limiter = memory.NewRateLimiter(rv.SystemClock)
 		s.broker = memory.NewBroker()
 		s.cutoffs = memory.NewCutoffStore(rv.SystemClock)
+		s.queue = memory.NewQueueStore()
 		a.log.Info("ephemeral state: memory (set REDIS_URL to share it between instances)")
 		return nil
 	}
@@ -52,18 +59,22 @@ func (a *app) ephemeral(ctx context.Context, s *stores) error {
 	s.limiter = redisstore.NewRateLimiter(client, prefix)
 	s.broker = redisstore.NewBroker(client, prefix, redisstore.WithLogger(a.log))
 	s.cutoffs = redisstore.NewCutoffStore(client, prefix)
+	s.queue = redisstore.NewQueueStore(client, prefix)
 	s.pings = append(s.pings, rs.Ping)
 	a.log.Info("ephemeral state: redis", "addr", client.Options().Addr, "prefix", prefix,
 		"commandTimeout", a.cfg.RedisCommandTimeout.String(), "breakerFailures", a.cfg.RedisBreakerFailures)
 	return nil
 }
 
-// durable sets accounts and wallets up in Postgres when DATABASE_URL is
+// durable sets accounts, wallets, video sessions, choice windows and
+// matches up in Postgres when DATABASE_URL is
 // set, else in memory.
 func (a *app) durable(ctx context.Context, s *stores) error {
 	if a.cfg.DatabaseURL == "" {
 		s.authStore = memory.NewAuthStore(rv.SystemClock)
 		s.wallets = memory.NewWalletStore(rv.SystemClock)
+		s.sessions = memory.NewSessionStore()
+		s.choices = memory.NewOptinStore()
 		a.log.Info("durable state: memory (set DATABASE_URL to keep it)")
 		return nil
 	}
@@ -80,6 +91,8 @@ func (a *app) durable(ctx context.Context, s *stores) error {
 	ps := postgres.NewAuthStore(pool)
 	s.authStore = ps
 	s.wallets = postgres.NewWalletStore(pool)
+	s.sessions = postgres.NewSessionStore(pool)
+	s.choices = postgres.NewOptinStore(pool)
 	s.pings = append(s.pings, ps.Ping)
 	a.log.Info("durable state: postgres", "migrated", a.cfg.DatabaseMigrate)
 	return nil
