@@ -137,14 +137,17 @@ func ValidKey(s string) bool {
 // are encoded in ascending type order (stable among services of one type),
 // as Agora's builders do. It fails with ErrInvalidConfig when the App ID
 // or certificate is not 32 hexadecimal characters, and with
-// ErrInvalidAccessToken when t has no service or a field too long for the
-// format.
+// ErrInvalidAccessToken when t has no service, a nil one, or a field too
+// long for the format.
 func (t *AccessToken) Build(appCertificate string) (string, error) {
 	if !ValidKey(t.AppID) || !ValidKey(appCertificate) {
 		return "", ErrInvalidConfig.WithMessage("the App ID and the App Certificate must be 32 hexadecimal characters each")
 	}
 	if len(t.Services) == 0 {
 		return "", ErrInvalidAccessToken.WithMessage("an access token needs at least one service")
+	}
+	if slices.Contains(t.Services, nil) {
+		return "", ErrInvalidAccessToken.WithMessage("an access token's service is nil")
 	}
 	// The signed content, behind room for the signature's length prefix
 	// and the signature itself, which are filled in afterwards.

@@ -261,6 +261,7 @@ func TestBuildErrors(t *testing.T) {
 		{"empty certificate", agora.AccessToken{AppID: vecAppID, Services: []agora.Service{rtc}}, "", agora.ErrInvalidConfig},
 		{"non-hex certificate", agora.AccessToken{AppID: vecAppID, Services: []agora.Service{rtc}}, "5CFd2fd1755d40ecb72977518be15d3Z", agora.ErrInvalidConfig},
 		{"no service", agora.AccessToken{AppID: vecAppID}, vecCert, agora.ErrInvalidAccessToken},
+		{"nil service", agora.AccessToken{AppID: vecAppID, Services: []agora.Service{rtc, nil}}, vecCert, agora.ErrInvalidAccessToken},
 		{"channel too long for the format", agora.AccessToken{AppID: vecAppID, Services: []agora.Service{agora.RTCService{ChannelName: strings.Repeat("c", 65_536)}}}, vecCert, agora.ErrInvalidAccessToken},
 		{"user id too long for the format", agora.AccessToken{AppID: vecAppID, Services: []agora.Service{agora.RTMService{UserID: strings.Repeat("u", 70_000)}}}, vecCert, agora.ErrInvalidAccessToken},
 	}

@@ -14,7 +14,7 @@
 //
 // Both are issued at TokenRequest.IssuedAt and expire, with every
 // privilege, TokenRequest.TTL later, in whole seconds; each has its own
-// random salt (crypto/rand), so no two tokens are alike. A request Agora
+// random salt (crypto/rand), so equal requests give different tokens. A request Agora
 // would refuse (channel or user id empty, over 64 bytes or with characters
 // outside Agora's set, uid 0, TTL under a second or over 24 hours) fails
 // with ErrInvalidTokenRequest, before anything is signed.

@@ -11,7 +11,7 @@ var (
 	// uid, user id, issue time or TTL).
 	ErrInvalidTokenRequest = rv.E(rv.KindInvalid, "INVALID_VIDEO_TOKEN_REQUEST", "invalid video token request")
 	// ErrInvalidAccessToken: an AccessToken that cannot be built: no
-	// service, or a field too long for the format.
+	// service, a nil one, or a field too long for the format.
 	ErrInvalidAccessToken = rv.E(rv.KindInvalid, "INVALID_AGORA_ACCESS_TOKEN", "the access token cannot be built")
 	// ErrMalformedToken: Parse or Verify was given something that is not
 	// an AccessToken2 token.

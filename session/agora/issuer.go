@@ -13,8 +13,8 @@ import (
 	"github.com/rendezvous-go/rendezvous/session"
 )
 
-// MaxTTL is the longest lifetime of the issued credentials: Agora refuses
-// privileges longer than 24 hours.
+// MaxTTL is the longest lifetime of the issued credentials, the longest
+// validity Agora documents for a token and its privileges.
 const MaxTTL = 24 * time.Hour
 
 // MaxNameLength is the longest channel name and RTM user id Agora accepts,
