@@ -68,6 +68,7 @@ func parse(token string) (t *AccessToken, signature, signed []byte, err error) {
 	signed = r.b
 	t = &AccessToken{AppID: r.str(), IssueTs: r.u32(), Expire: r.u32(), Salt: r.u32()}
 	n := int(r.u16())
+decode:
 	for i := 0; i < n && !r.short; i++ {
 		switch ServiceType(r.u16()) {
 		case ServiceTypeRTC:
@@ -82,7 +83,7 @@ func parse(token string) (t *AccessToken, signature, signed []byte, err error) {
 		default:
 			// The layout of an unknown service is unknown, so nothing
 			// after it can be read.
-			n = i
+			break decode
 		}
 	}
 	if r.short {
