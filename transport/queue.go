@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -37,9 +38,15 @@ type QueueService interface {
 	// SocketDisconnected removes the socket's presence.
 	SocketDisconnected(ctx context.Context, userID, socketID string) error
 	// PresenceTTL is how long a socket counts as present without a
-	// refresh; the module refreshes every PresenceTTL/3.
+	// refresh; the module refreshes every PresenceTTL/3. It is read once,
+	// when the module is registered, and must be at least
+	// MinQueuePresenceTTL.
 	PresenceTTL() time.Duration
 }
+
+// MinQueuePresenceTTL is the least QueueService.PresenceTTL that
+// QueueModule accepts: sockets are refreshed every PresenceTTL/3.
+const MinQueuePresenceTTL = 30 * time.Millisecond
 
 // QueueConfig configures QueueModule.
 type QueueConfig struct {
@@ -79,8 +86,8 @@ func (m *queueModule) Register(r *Registrar) error {
 		return errors.New("transport: QueueConfig.Authenticator is required")
 	}
 	m.ttl = m.cfg.Service.PresenceTTL()
-	if m.ttl <= 0 {
-		return errors.New("transport: QueueConfig.Service.PresenceTTL must be positive")
+	if m.ttl < MinQueuePresenceTTL {
+		return fmt.Errorf("transport: QueueConfig.Service.PresenceTTL is %s, below the minimum %s", m.ttl, MinQueuePresenceTTL)
 	}
 	m.reg = r
 	withUser := func(h UserHandler) HandlerFunc { return r.WithUser(m.cfg.Authenticator, h) }

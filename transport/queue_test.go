@@ -449,15 +449,21 @@ func TestQueueShutdownReportsSockets(t *testing.T) {
 
 // QueueModule checks its configuration.
 func TestQueueModuleConfig(t *testing.T) {
-	noTTL := newFakeQueue()
-	noTTL.ttl = 0
+	noTTL, shortTTL := newFakeQueue(), newFakeQueue()
+	noTTL.ttl, shortTTL.ttl = 0, transport.MinQueuePresenceTTL-1
 	for name, cfg := range map[string]transport.QueueConfig{
 		"no service":       {Authenticator: datingTokens{}},
 		"no authenticator": {Service: newFakeQueue()},
 		"no presence TTL":  {Service: noTTL, Authenticator: datingTokens{}},
+		"too short a TTL":  {Service: shortTTL, Authenticator: datingTokens{}},
 	} {
 		if _, err := transport.New(transport.Config{Modules: []transport.Module{transport.QueueModule(cfg)}, Broker: memory.NewBroker()}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	least := newFakeQueue()
+	least.ttl = transport.MinQueuePresenceTTL
+	if _, err := transport.New(transport.Config{Modules: []transport.Module{transport.QueueModule(transport.QueueConfig{Service: least, Authenticator: datingTokens{}})}, Broker: memory.NewBroker()}); err != nil {
+		t.Errorf("the least TTL refused: %v", err)
 	}
 }
