@@ -171,7 +171,9 @@ func (m *queueModule) connected(s *socketio.Socket) {
 	notice, err := m.cfg.Service.SocketConnected(ctx, p.UserID, s.ID())
 	switch {
 	case err != nil:
-		hookFailed(ctx, m.reg, s, "connect", err)
+		if s.Context().Err() == nil { // else the socket is already going
+			hookFailed(ctx, m.reg, s, "connect", err)
+		}
 	case notice != nil:
 		_ = s.Emit(matchmaking.EventLeft, notice)
 	}
