@@ -91,7 +91,9 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Session, error) 
 	if err := validStart(req); err != nil {
 		return Session{}, err
 	}
-	now := s.now()
+	// To the millisecond, as job stores keep due times: the end job is
+	// due at EndAt exactly.
+	now := s.now().Truncate(time.Millisecond)
 	sess := Session{
 		ID: req.SessionID, QueueKey: req.QueueKey, Region: req.Region,
 		CreatedAt: now, StartAt: now, EndAt: now.Add(s.cfg.Duration),
