@@ -81,8 +81,8 @@ func (s *Service) now() time.Time { return s.cfg.Clock.Now().UTC() }
 //
 // Start is idempotent by req.SessionID: a pair driven again gets the
 // stored session, with its uids, and its start is sent again with fresh
-// credentials while the session is live; an ended session is returned
-// as it is. When the credentials cannot be issued, the session ends at
+// credentials while the session is live (and its EndAt still ahead); an
+// ended session is returned as it is. When the credentials cannot be issued, the session ends at
 // once with ReasonTokenError (both debits are refunded by the end job)
 // and Start returns it without an error: the pair has been dealt with.
 // ErrInvalidStart for a request without a UUID session id, or without two
@@ -114,6 +114,10 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Session, error) 
 	// scheduling replaces the job, with the same due time.
 	if err := s.cfg.Scheduler.Schedule(ctx, endJob(sess.ID, sess.EndAt)); err != nil {
 		return Session{}, err
+	}
+	if !now.Before(sess.EndAt) {
+		// Driven again after its time ran out: the end job ends it now.
+		return sess, nil
 	}
 	events := make([]rv.Event, 0, 2)
 	for _, p := range sess.Participants {

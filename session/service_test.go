@@ -634,3 +634,27 @@ func TestTerminateForViolation(t *testing.T) {
 		}
 	}
 }
+
+func TestStartDrivenAgainAfterEndAt(t *testing.T) {
+	e := newEnv(t, true)
+	req := request()
+	s := e.start(req)
+	// The end job is lost (as if its store had been restored from before
+	// it); the queue drives the pair again a minute later.
+	if _, err := e.jobs.Cancel(e.ctx, session.EndJobKey(s.ID)); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Minute)
+	if again := e.start(req); again.Participants != s.Participants || !again.Live() {
+		t.Fatalf("Start again = %+v", again)
+	}
+	if n := len(e.notes.named(session.EventStart)); n != 2 {
+		t.Errorf("%d start events, want only the first two: the call's time is up", n)
+	}
+	if n := e.runDue(); n != 1 {
+		t.Fatalf("%d jobs, want the end job scheduled again", n)
+	}
+	if got, _ := e.svc.Lookup(e.ctx, s.ID); got.EndReason != session.ReasonTimeout {
+		t.Fatalf("session = %+v", got)
+	}
+}
