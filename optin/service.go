@@ -97,8 +97,14 @@ func (s *Service) Choose(ctx context.Context, userID, sessionID, choice string) 
 		resolved bool
 		err      error
 	)
+	now := s.now()
 	if uuid.Valid(sessionID) {
-		w, resolved, err = s.cfg.Store.Choose(ctx, ChoiceRequest{SessionID: sessionID, UserID: userID, Choice: c, Now: s.now(), MatchID: uuid.New()})
+		w, resolved, err = s.cfg.Store.Choose(ctx, ChoiceRequest{SessionID: sessionID, UserID: userID, Choice: c, Now: now, MatchID: uuid.New()})
+		if err == nil && !w.Resolved() && !now.Before(w.Deadline) {
+			// A choice made again after the deadline, before the auto-pass
+			// ran: resolve the window as the auto-pass would.
+			w, resolved, err = s.cfg.Store.Expire(ctx, sessionID, now)
+		}
 	} else {
 		err = ErrWindowNotFound
 	}

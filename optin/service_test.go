@@ -526,3 +526,28 @@ func TestConcurrentChoicesResolveOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestChoiceAgainAfterTheDeadline: the auto-pass has not run yet (its
+// runner is late); a choice made again resolves the window as it would.
+func TestChoiceAgainAfterTheDeadline(t *testing.T) {
+	e := newEnv(t)
+	s := e.ended("", "")
+	a, b := users(s)
+	e.choose(a, s.ID, "MATCH")
+	e.clock.Advance(2 * time.Minute)
+	if r := e.choose(a, s.ID, "MATCH"); r.Status != optin.StatusResolved || r.Outcome != optin.NonMutual {
+		t.Fatalf("MATCH again after the deadline = %+v, want the non-mutual resolution", r)
+	}
+	if n := len(e.notes.named(optin.EventNonMutual)); n != 2 {
+		t.Fatalf("%d match:non_mutual events, want 2", n)
+	}
+	if n := e.runDue(); n != 0 {
+		t.Errorf("%d jobs left: the auto-pass should have been cancelled", n)
+	}
+	if r := e.choose(b, s.ID, "PASS"); r.Status != optin.StatusResolved || r.Outcome != optin.NonMutual {
+		t.Errorf("PASS after the resolution = %+v", r)
+	}
+	if n := len(e.notes.named(optin.EventNonMutual)); n != 2 {
+		t.Errorf("%d match:non_mutual events, want still 2", n)
+	}
+}
