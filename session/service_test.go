@@ -658,3 +658,51 @@ func TestStartDrivenAgainAfterEndAt(t *testing.T) {
 		t.Fatalf("session = %+v", got)
 	}
 }
+
+// flakyScheduler fails Schedule while failing is set.
+type flakyScheduler struct {
+	*rv.Scheduler
+	failing atomic.Bool
+}
+
+func (f *flakyScheduler) Schedule(ctx context.Context, job rv.Job) error {
+	if f.failing.Load() {
+		return rv.ErrStoreUnavailable
+	}
+	return f.Scheduler.Schedule(ctx, job)
+}
+
+// TestStartRetriedAfterAScheduleFailure: a Start whose end job cannot be
+// scheduled fails, sends nothing, and the pair driven again gets the same
+// session with its job.
+func TestStartRetriedAfterAScheduleFailure(t *testing.T) {
+	e := newEnv(t, true)
+	flaky := &flakyScheduler{Scheduler: e.sched}
+	cfg := e.svc.Config()
+	cfg.Scheduler = flaky
+	svc, err := session.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request()
+	flaky.failing.Store(true)
+	if _, err := svc.Start(e.ctx, req); !errors.Is(err, rv.ErrStoreUnavailable) {
+		t.Fatalf("Start with a failing scheduler = %v", err)
+	}
+	if n := len(e.notes.named(session.EventStart)); n != 0 {
+		t.Fatalf("%d start events of a failed Start", n)
+	}
+	first, _ := svc.Lookup(e.ctx, req.SessionID)
+	flaky.failing.Store(false)
+	again, err := svc.Start(e.ctx, req)
+	if err != nil || again.Participants != first.Participants {
+		t.Fatalf("Start again = %+v, %v; want the stored session", again, err)
+	}
+	if n := len(e.notes.named(session.EventStart)); n != 2 {
+		t.Fatalf("%d start events, want 2", n)
+	}
+	e.clock.Advance(45 * time.Second)
+	if n := e.runDue(); n != 1 {
+		t.Fatalf("%d jobs at EndAt, want the end job", n)
+	}
+}
