@@ -21,7 +21,8 @@ FUZZ_TARGETS := \
 	./transport/socketio:FuzzDecodePayload \
 	./transport/socketio:FuzzDecodeSocketPacket \
 	./transport:FuzzRoomsREST \
-	./transport:FuzzCheckStrict
+	./transport:FuzzCheckStrict \
+	./session/agora:FuzzParse
 
 # The Stripe API fake the billing tests run against (internal/testenv finds
 # it in ./bin); keep in step with testenv.StripeMockVersion.

@@ -23,6 +23,18 @@
 // small interfaces: RoomsService for the rooms, Authenticator for the
 // routes and namespaces that need a signed-in user.
 //
+// The dating product's core loop is three modules on interfaces of their
+// own, so that each is served and tested without the others' stores.
+// QueueModule (QueueService) serves POST /queue/join, DELETE /queue/leave,
+// GET /queue/status and the /queue namespace, where each connected socket
+// is reported to the service, refreshed every PresenceTTL/3 and reported
+// gone once at its disconnect; a Notice of a removal made in the user's
+// absence reaches the socket that connects as queue:left. SessionModule
+// (SessionService) serves GET /sessions/{id}, POST /sessions/{id}/end and
+// the /video namespace, where a socket that connects during a live
+// session gets session:start again. OptinModule (ChoiceService) serves
+// POST /sessions/{id}/choice; its outcome events go to /video.
+//
 // Errors reach clients in one shape. REST bodies keep the NestJS shape plus
 // a stable code, {"statusCode":404,"error":"Not Found","message":"room not
 // found","code":"ROOM_NOT_FOUND"}, with the status taken from the error's

@@ -11,9 +11,10 @@ import (
 )
 
 // Module is one feature served by a Transport: its REST routes and its
-// Socket.IO namespaces. RoomsModule, AccountsModule and BillingModule are
-// the features of rendezvous; a host application adds its own the same
-// way, by listing them in Config.Modules.
+// Socket.IO namespaces. RoomsModule, AccountsModule, BillingModule,
+// QueueModule, SessionModule and OptinModule are the features of
+// rendezvous; a host application adds its own the same way, by listing
+// them in Config.Modules.
 type Module interface {
 	// Register adds the module's routes and namespaces through r. It runs
 	// once, in New, in the order of Config.Modules; an error fails New.

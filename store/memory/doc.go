@@ -19,6 +19,8 @@
 //     access-token cut-off of logout-all).
 //   - WalletStore implements billing.Store: balances, the ledger and the
 //     idempotency of purchases, debits, refunds and bonuses.
+//   - SessionStore implements session.Store and OptinStore optin.Store:
+//     video sessions, choice windows and matches (one per pair of users).
 //   - JobStore implements rendezvous.JobStore, the durable scheduler's
 //     store, for one process.
 //

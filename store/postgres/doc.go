@@ -2,6 +2,8 @@
 // PostgreSQL with pgx v5: AuthStore implements auth.Store (users, verified
 // identities, refresh-token families, verification codes) and WalletStore
 // implements billing.Store (token balances, the ledger, Stripe events).
+// SessionStore implements session.Store (video sessions) and OptinStore
+// optin.Store (choice windows and matches).
 //
 // # Schema and migrations
 //
@@ -50,11 +52,27 @@
 // (jsonb: wrong attempts per requester), so one requester's wrong guesses
 // lock out only that requester.
 //
+// Migration 005_dating creates:
+//
+//	sessions        id uuid, the two participants (user, debit key, RTC uid,
+//	                RTM id), created_at, start_at, end_at, ended_at and
+//	                end_reason (NULL while live); partial indexes find a
+//	                user's live sessions
+//	matches         id, user_lo < user_hi UNIQUE, session_id, created_at:
+//	                one row per pair of users who both chose MATCH
+//	choice_windows  session_id, the two users and their choices, deadline,
+//	                outcome, match_id (set exactly when mutual), resolved_at
+//
+// User ids there are text in the "C" collation, ordered byte by byte as Go
+// orders strings.
+//
 // # Atomicity
 //
 // Each store method is one statement or one transaction. Rotating a
 // refresh token locks its family and the token with SELECT … FOR UPDATE,
 // so concurrent rotations of one token have one winner; reuse of a rotated
 // token revokes the family in a transaction that is committed although
-// the call returns auth.ErrRefreshReused.
+// the call returns auth.ErrRefreshReused. A choice or an expiry locks its
+// window with SELECT … FOR UPDATE and inserts a mutual outcome's match in
+// the same transaction, ON CONFLICT on the pair taking the existing one.
 package postgres

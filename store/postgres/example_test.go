@@ -57,4 +57,5 @@ func ExampleMigrations() {
 	// 002_billing
 	// 003_scheduler
 	// 004_code_attempts
+	// 005_dating
 }

@@ -18,6 +18,11 @@
 //   - RunScheduler checks a rendezvous.JobStore: due and not-due jobs,
 //     replacement and cancellation, leases, re-claim after a lease expires,
 //     fencing tokens, and concurrent claimers that never share a job.
+//   - RunSessions checks a session.Store: idempotent creation, one end of
+//     a session under concurrent Ends, a user's newest live session.
+//   - RunOptin checks an optin.Store: the rules of a choice, one resolution
+//     of a window under concurrent choices and expiries, a Match exactly
+//     when an outcome is mutual, and one Match per pair of users.
 //
 // An implementation's tests call it with a constructor that returns a
 // fresh, isolated instance for each case:

@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS choice_windows;
+DROP TABLE IF EXISTS matches;
+DROP TABLE IF EXISTS sessions;
