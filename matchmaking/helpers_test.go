@@ -209,8 +209,19 @@ func (f *fixture) config() matchmaking.Config {
 		Store:     f.store,
 		Debit:     f.wallet.Debit,
 		Refund:    f.wallet.Refund,
-		OnPair:    f.rec.OnPair,
-		Notifier:  f.rec,
+		// The session feature: a started session keeps its users busy.
+		OnPair: func(ctx context.Context, p matchmaking.Pair) error {
+			if err := f.rec.OnPair(ctx, p); err != nil {
+				return err
+			}
+			f.busyMu.Lock()
+			defer f.busyMu.Unlock()
+			for _, m := range p.Members {
+				f.busy[m.UserID] = p.SessionID
+			}
+			return nil
+		},
+		Notifier: f.rec,
 		Scheduler: f.sched,
 		Clock:     f.clock,
 		Busy: func(_ context.Context, userID string) (string, bool, error) {

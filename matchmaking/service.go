@@ -168,6 +168,18 @@ func (s *Service) Join(ctx context.Context, userID, region string, preferences j
 	}
 	// The compensations run even when the caller gives up.
 	bg := context.WithoutCancel(ctx)
+	// Asked again now that the entry is reserved: a pair acked between
+	// the first question and the reservation has made its users busy
+	// before deleting their entries, so it shows here.
+	if _, busy, err := s.cfg.Busy(ctx, userID); err != nil || busy {
+		if _, derr := s.cfg.Store.Discard(bg, userID, debitKey); derr != nil {
+			s.cfg.Logger.Warn("matchmaking: discard of a busy user's reservation", "user", userID, "err", derr)
+		}
+		if err != nil {
+			return JoinResult{}, err
+		}
+		return JoinResult{}, ErrAlreadyInSession
+	}
 	if err := s.cfg.Debit(ctx, userID, debitKey); err != nil {
 		if _, derr := s.cfg.Store.Discard(bg, userID, debitKey); derr != nil {
 			// The sweep refunds and discards it after JoinTimeout.

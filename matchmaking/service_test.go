@@ -229,10 +229,14 @@ func TestPairing(t *testing.T) {
 			t.Errorf("the match event names the partner: %s", ev.Data)
 		}
 	}
-	// The pair is acked: its users are no longer in the queue.
+	// The pair is acked: its users are in the session, no longer in the
+	// queue.
 	for _, u := range users[:2] {
-		if st := f.status(u); st.Status != matchmaking.StatusNotQueued {
+		if st := f.status(u); st != (matchmaking.StatusResult{Status: matchmaking.StatusMatched, SessionID: p.SessionID}) {
 			t.Errorf("Status of a started pair's member = %+v", st)
+		}
+		if _, _, ok, _ := f.store.Get(f.ctx, u); ok {
+			t.Errorf("a started pair's member still has an entry")
 		}
 		if d, r := f.wallet.ledger(u); d != 1 || r != 0 {
 			t.Errorf("paired user: %d debits, %d refunds", d, r)
@@ -399,8 +403,8 @@ func TestPairRedrivenAfterLease(t *testing.T) {
 	if n := len(f.rec.onPairCalls()); n != 2 {
 		t.Fatalf("an acked pair was handed to OnPair again (%d calls)", n)
 	}
-	if st := f.status(a); st.Status != matchmaking.StatusNotQueued {
-		t.Fatalf("Status after the ack = %+v", st)
+	if _, _, ok, _ := f.store.Get(f.ctx, a); ok {
+		t.Fatal("an acked pair's member still has an entry")
 	}
 	for _, u := range []string{a, b} {
 		if d, r := f.wallet.ledger(u); d != 1 || r != 0 {
