@@ -206,9 +206,9 @@ func newFixture(t *testing.T, edit func(*matchmaking.Config)) *fixture {
 // config returns the fixture's Config.
 func (f *fixture) config() matchmaking.Config {
 	return matchmaking.Config{
-		Store:     f.store,
-		Debit:     f.wallet.Debit,
-		Refund:    f.wallet.Refund,
+		Store:  f.store,
+		Debit:  f.wallet.Debit,
+		Refund: f.wallet.Refund,
 		// The session feature: a started session keeps its users busy.
 		OnPair: func(ctx context.Context, p matchmaking.Pair) error {
 			if err := f.rec.OnPair(ctx, p); err != nil {
@@ -221,7 +221,7 @@ func (f *fixture) config() matchmaking.Config {
 			}
 			return nil
 		},
-		Notifier: f.rec,
+		Notifier:  f.rec,
 		Scheduler: f.sched,
 		Clock:     f.clock,
 		Busy: func(_ context.Context, userID string) (string, bool, error) {
