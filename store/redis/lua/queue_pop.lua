@@ -17,32 +17,54 @@ local pairs_key = base .. 'pairs'
 local leases_key = base .. 'leases'
 local out = {}
 local made = 0
+
+-- The pending pairs and their leases are written in batches of at most
+-- 500 pairs, to stay within the argument limit of unpack.
+local records, leases = {}, {}
+local function flush()
+    if #records > 0 then
+        redis.call('hset', pairs_key, unpack(records))
+        redis.call('zadd', leases_key, unpack(leases))
+        records, leases = {}, {}
+    end
+end
+
 while made < n do
     local qk = redis.call('srandmember', ready_key)
     if not qk then
         break
     end
     local qkey = queue_key(qk)
-    while made < n and redis.call('zcard', qkey) >= 2 do
-        local head = redis.call('zpopmin', qkey, 2)
-        made = made + 1
-        local sid = ARGV[made + 2]
-        local rec = {sid, qk, now}
-        for i = 1, 3, 2 do
-            local user_id = head[i]
-            local key = entry_key(user_id)
-            local f = redis.call('hmget', key, 'debit', 'joined')
-            redis.call('hset', key, 'state', 'matched', 'session', sid)
-            rec[#rec + 1] = user_id
-            rec[#rec + 1] = f[1] or ''
-            rec[#rec + 1] = f[2] or '0'
+    local take = math.min(math.floor(redis.call('zcard', qkey) / 2), n - made)
+    if take > 0 then
+        -- {member, score, member, score, ...}, lowest join sequence first
+        local head = redis.call('zpopmin', qkey, 2 * take)
+        for p = 0, take - 1 do
+            made = made + 1
+            local sid = ARGV[made + 2]
+            local rec = {sid, qk, now}
+            for i = 1, 3, 2 do
+                local user_id = head[4 * p + i]
+                local key = entry_key(user_id)
+                local f = redis.call('hmget', key, 'debit', 'joined')
+                redis.call('hset', key, 'state', 'matched', 'session', sid)
+                rec[#rec + 1] = user_id
+                rec[#rec + 1] = f[1] or ''
+                rec[#rec + 1] = f[2] or '0'
+            end
+            records[#records + 1] = sid
+            records[#records + 1] = cjson.encode(rec)
+            leases[#leases + 1] = lease_end
+            leases[#leases + 1] = sid
+            out[#out + 1] = rec
+            if #records >= 1000 then
+                flush()
+            end
         end
-        redis.call('hset', pairs_key, sid, cjson.encode(rec))
-        redis.call('zadd', leases_key, lease_end, sid)
-        out[#out + 1] = rec
     end
     refresh_ready(qk)
 end
+flush()
 if made > 0 then
     redis.call('decrby', base .. 'waiting', 2 * made)
 end
