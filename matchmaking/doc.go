@@ -57,7 +57,8 @@
 // deleted). A pair whose OnPair fails, or whose instance dies, stays
 // pending; after Config.PairLease any instance's Tick claims it and calls
 // OnPair again with the same SessionID, so OnPair must be idempotent by
-// it. A lone waiter is never paired with themself and stays in the queue
+// it, and safe for concurrent use: a Tick drives up to 16 pairs at once.
+// A lone waiter is never paired with themself and stays in the queue
 // however many ticks pass. Run ticks every Config.TickInterval and may run
 // on every instance at once.
 //

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
@@ -278,7 +279,8 @@ func (s *Service) Status(ctx context.Context, userID string) (StatusResult, erro
 // JoinTimeout (a Join whose process died mid-debit), hands again to
 // OnPair the pairs whose lease ran out, then pops new pairs, PairsPerTick
 // per store call, while calls come back full. Each pair's members get
-// EventMatch, then OnPair starts the session; a pair whose OnPair fails
+// EventMatch, then OnPair starts the session (up to 16 pairs at once, so
+// OnPair must be safe for concurrent use); a pair whose OnPair fails
 // stays pending and is handed to OnPair again, with the same SessionID,
 // after PairLease. Tick is safe on every instance at once.
 func (s *Service) Tick(ctx context.Context) (int, error) {
@@ -291,9 +293,7 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		for _, p := range stale {
-			s.drive(ctx, p)
-		}
+		s.driveAll(ctx, stale)
 		if len(stale) < s.cfg.PairsPerTick {
 			break
 		}
@@ -309,9 +309,7 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 			return made, err
 		}
 		made += len(pairs)
-		for _, p := range pairs {
-			s.drive(ctx, p)
-		}
+		s.driveAll(ctx, pairs)
 		if len(pairs) < len(ids) || ctx.Err() != nil {
 			return made, ctx.Err()
 		}
@@ -343,6 +341,29 @@ func (s *Service) sweep(ctx context.Context, now time.Time) error {
 			return nil
 		}
 	}
+}
+
+// driveConcurrency bounds the pairs one Tick drives at once.
+const driveConcurrency = 16
+
+// driveAll drives pairs, up to driveConcurrency at once, and returns when
+// all are done.
+func (s *Service) driveAll(ctx context.Context, pairs []Pair) {
+	if len(pairs) == 1 {
+		s.drive(ctx, pairs[0])
+		return
+	}
+	sem := make(chan struct{}, driveConcurrency)
+	var wg sync.WaitGroup
+	for _, p := range pairs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s.drive(ctx, p)
+		}()
+	}
+	wg.Wait()
 }
 
 // drive announces pair p to its members, starts its session and acks it;
