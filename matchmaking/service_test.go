@@ -590,3 +590,37 @@ func TestRunTicksUntilDone(t *testing.T) {
 		t.Fatal("Run did not return")
 	}
 }
+
+func TestLostMatchEventDoesNotStopThePair(t *testing.T) {
+	f := newFixture(t, func(c *matchmaking.Config) {
+		c.Notifier = rv.NotifierFunc(func(context.Context, ...rv.Event) error { return errors.New("broker down") })
+	})
+	a, b := uuid.New(), uuid.New()
+	f.wallet.fund(a, 1)
+	f.wallet.fund(b, 1)
+	f.join(a, "eu", "")
+	f.join(b, "eu", "")
+	if n := f.tick(); n != 1 || len(f.rec.onPairCalls()) != 1 {
+		t.Fatalf("Tick made %d pairs, OnPair saw %d", n, len(f.rec.onPairCalls()))
+	}
+	if _, _, ok, _ := f.store.Get(f.ctx, a); ok {
+		t.Fatal("the pair was not acked")
+	}
+}
+
+func TestJoiningUserIsNotQueued(t *testing.T) {
+	f := newFixture(t, nil)
+	u := uuid.New()
+	if _, _, err := f.store.Reserve(f.ctx, matchmaking.Entry{UserID: u, QueueKey: "eu:000000000000", DebitKey: "queue:x", State: matchmaking.StateJoining, JoinedAt: f.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if st := f.status(u); st.Status != matchmaking.StatusNotQueued {
+		t.Fatalf("Status of a joining user = %+v", st)
+	}
+	if lr, err := f.svc.Leave(f.ctx, u); err != nil || lr.Status != matchmaking.StatusNotQueued {
+		t.Fatalf("Leave of a joining user = %+v, %v", lr, err)
+	}
+	if _, _, ok, _ := f.store.Get(f.ctx, u); !ok {
+		t.Fatal("Leave took a joining entry")
+	}
+}

@@ -21,6 +21,9 @@
 //     idempotency of purchases, debits, refunds and bonuses.
 //   - JobStore implements rendezvous.JobStore, the durable scheduler's
 //     store, for one process.
+//   - QueueStore implements matchmaking.Store, the dating queue: FIFO per
+//     queue key, and a set of the keys with two or more waiting users, so
+//     a pop costs in the pairs it makes.
 //
 // Everything is lost when the process exits, and nothing is shared between
 // processes: a deployment with several instances uses store/redis instead.

@@ -158,8 +158,8 @@ func (s *QueueStore) StaleJoins(_ context.Context, before time.Time, limit int) 
 		}
 		return out[i].UserID < out[j].UserID
 	})
-	if limit >= 0 && len(out) > limit {
-		out = out[:limit]
+	if len(out) > limit {
+		out = out[:max(limit, 0)]
 	}
 	return out, nil
 }
@@ -220,8 +220,8 @@ func (s *QueueStore) ClaimStalePairs(_ context.Context, now time.Time, lease tim
 		}
 		return stale[i].p.SessionID < stale[j].p.SessionID
 	})
-	if limit >= 0 && len(stale) > limit {
-		stale = stale[:limit]
+	if len(stale) > limit {
+		stale = stale[:max(limit, 0)]
 	}
 	pairs := make([]matchmaking.Pair, 0, len(stale))
 	for _, pp := range stale {

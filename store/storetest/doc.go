@@ -18,6 +18,11 @@
 //   - RunScheduler checks a rendezvous.JobStore: due and not-due jobs,
 //     replacement and cancellation, leases, re-claim after a lease expires,
 //     fencing tokens, and concurrent claimers that never share a job.
+//   - RunQueue checks a matchmaking.Store: every method's rules, FIFO
+//     pairs, lone waiters that stay, pops across many queue keys, stale
+//     joins and pair leases, presence and notices, and concurrent joins,
+//     removes and pops in which each entry ends paired once or removed
+//     once.
 //
 // An implementation's tests call it with a constructor that returns a
 // fresh, isolated instance for each case:
