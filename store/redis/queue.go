@@ -341,8 +341,9 @@ func decodeQueueEntry(res []any, i int) (matchmaking.Entry, int, error) {
 	}, int(pos), nil
 }
 
-// decodePairs decodes res[1], a list of pairs {sessionId, queueKey,
-// matchedAt, user1, debit1, joined1, user2, debit2, joined2}.
+// decodePairs decodes res[1], a list of pairs, each the JSON array
+// [sessionId, queueKey, matchedAt, user1, debit1, joined1, user2, debit2,
+// joined2] of strings.
 func decodePairs(res []any) ([]matchmaking.Pair, error) {
 	list, err := replyList(res, 1)
 	if err != nil {
@@ -350,15 +351,10 @@ func decodePairs(res []any) ([]matchmaking.Pair, error) {
 	}
 	pairs := make([]matchmaking.Pair, 0, len(list))
 	for _, item := range list {
-		f, ok := item.([]any)
-		if !ok || len(f) != 9 {
+		raw, ok := item.(string)
+		var s []string
+		if !ok || json.Unmarshal([]byte(raw), &s) != nil || len(s) != 9 {
 			return nil, errMalformed("pair", item)
-		}
-		var s [9]string
-		for j := range s {
-			if s[j], ok = f[j].(string); !ok {
-				return nil, errMalformed("pair", item)
-			}
 		}
 		var ms [3]int64
 		for j, k := range []int{2, 5, 8} {

@@ -4,7 +4,7 @@
 -- ARGV[2]  new lease end, unix milliseconds
 -- ARGV[3]  limit
 --
--- Returns {'OK', {pair, ...}}, each pair as in <base>pairs.
+-- Returns {'OK', {pair, ...}}, each pair the JSON kept in <base>pairs.
 
 local pairs_key = base .. 'pairs'
 local leases_key = base .. 'leases'
@@ -14,7 +14,7 @@ for _, sid in ipairs(sids) do
     local rec = redis.call('hget', pairs_key, sid)
     if rec then
         redis.call('zadd', leases_key, ARGV[2], sid)
-        out[#out + 1] = cjson.decode(rec)
+        out[#out + 1] = rec
     else
         redis.call('zrem', leases_key, sid)
     end

@@ -8,7 +8,7 @@
 -- ARGV[2]     lease end, unix milliseconds
 -- ARGV[3...]  session ids, one per pair
 --
--- Returns {'OK', {pair, ...}}, each pair as in <base>pairs.
+-- Returns {'OK', {pair, ...}}, each pair the JSON kept in <base>pairs.
 
 local now = ARGV[1]
 local lease_end = ARGV[2]
@@ -52,11 +52,12 @@ while made < n do
                 rec[#rec + 1] = f[1] or ''
                 rec[#rec + 1] = f[2] or '0'
             end
+            local encoded = cjson.encode(rec)
             records[#records + 1] = sid
-            records[#records + 1] = cjson.encode(rec)
+            records[#records + 1] = encoded
             leases[#leases + 1] = lease_end
             leases[#leases + 1] = sid
-            out[#out + 1] = rec
+            out[#out + 1] = encoded
             if #records >= 1000 then
                 flush()
             end
