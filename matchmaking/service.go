@@ -404,8 +404,8 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// refund gives back debitKey's token, trying a few times, and reports
-// whether it succeeded; failures are logged.
+// refund gives back debitKey's token, trying a few times, and returns
+// the last error when every try failed; that failure is logged.
 func (s *Service) refund(ctx context.Context, debitKey string) error {
 	var err error
 	for range refundAttempts {

@@ -24,6 +24,7 @@ type QueueStore struct {
 	mu      sync.Mutex
 	seq     int64
 	entries map[string]*queueEntry          // user id -> entry
+	joining map[string]*queueEntry          // user id -> its StateJoining entry
 	queues  map[string][]*queueEntry        // queue key -> waiting entries, by seq
 	ready   map[string]struct{}             // queue keys with 2+ waiting entries
 	pending map[string]*pendingPair         // session id -> pair being started
@@ -48,6 +49,7 @@ type pendingPair struct {
 func NewQueueStore() *QueueStore {
 	return &QueueStore{
 		entries: make(map[string]*queueEntry),
+		joining: make(map[string]*queueEntry),
 		queues:  make(map[string][]*queueEntry),
 		ready:   make(map[string]struct{}),
 		pending: make(map[string]*pendingPair),
@@ -67,7 +69,9 @@ func (s *QueueStore) Reserve(_ context.Context, e matchmaking.Entry) (matchmakin
 	e.State = matchmaking.StateJoining
 	e.SessionID = ""
 	e.JoinedAt = millis(e.JoinedAt)
-	s.entries[e.UserID] = &queueEntry{e: e}
+	qe := &queueEntry{e: e}
+	s.entries[e.UserID] = qe
+	s.joining[e.UserID] = qe
 	return e, true, nil
 }
 
@@ -79,6 +83,7 @@ func (s *QueueStore) Activate(_ context.Context, userID, debitKey string) (match
 	if !ok || qe.e.State != matchmaking.StateJoining || qe.e.DebitKey != debitKey {
 		return matchmaking.Entry{}, 0, matchmaking.ErrEntryGone
 	}
+	delete(s.joining, userID)
 	s.seq++
 	qe.seq = s.seq
 	qe.e.State = matchmaking.StateWaiting
@@ -98,6 +103,7 @@ func (s *QueueStore) Discard(_ context.Context, userID, debitKey string) (bool, 
 		return false, nil
 	}
 	delete(s.entries, userID)
+	delete(s.joining, userID)
 	return true, nil
 }
 
@@ -146,9 +152,10 @@ func (s *QueueStore) Remove(_ context.Context, userID string) (matchmaking.Entry
 func (s *QueueStore) StaleJoins(_ context.Context, before time.Time, limit int) ([]matchmaking.Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	before = millis(before)
 	var out []matchmaking.Entry
-	for _, qe := range s.entries {
-		if qe.e.State == matchmaking.StateJoining && qe.e.JoinedAt.Before(before) {
+	for _, qe := range s.joining {
+		if qe.e.JoinedAt.Before(before) {
 			out = append(out, qe.e)
 		}
 	}

@@ -309,8 +309,15 @@ var queueCases = []struct {
 		if len(stale) != 2 || stale[0].UserID != "a" || stale[1].UserID != "b" {
 			q.Fatalf("StaleJoins after a discard = %+v", stale)
 		}
-		if stale, _ = q.s.StaleJoins(q.ctx, qms(queueEpoch), 10); len(stale) != 0 {
-			q.Fatalf("StaleJoins before every reserve = %+v", stale)
+		// Times count to the millisecond: a bound within the millisecond
+		// of the oldest reserve is not after it.
+		for _, at := range []time.Time{qms(queueEpoch), queueEpoch} {
+			if stale, _ = q.s.StaleJoins(q.ctx, at, 10); len(stale) != 0 {
+				q.Fatalf("StaleJoins(%v) = %+v, want none", at, stale)
+			}
+		}
+		if stale, _ = q.s.StaleJoins(q.ctx, queueEpoch.Add(time.Hour), 0); len(stale) != 0 {
+			q.Fatalf("StaleJoins with limit 0 = %+v", stale)
 		}
 	}},
 	{"PopFIFO", func(q *queueT) {
