@@ -40,8 +40,12 @@ const (
 )
 
 // refundAttempts is how many times a refund is tried within one call
-// before it is left to a RefundJobKind job.
-const refundAttempts = 3
+// before it is left to a RefundJobKind job; the n-th retry waits
+// n*refundPause.
+const (
+	refundAttempts = 3
+	refundPause    = 20 * time.Millisecond
+)
 
 // staleBatch bounds the stale joins one sweep call lists.
 const staleBatch = 100
@@ -408,7 +412,14 @@ func (s *Service) Run(ctx context.Context) error {
 // the last error when every try failed; that failure is logged.
 func (s *Service) refund(ctx context.Context, debitKey string) error {
 	var err error
-	for range refundAttempts {
+	for i := range refundAttempts {
+		if i > 0 {
+			// A short pause lets a blip of the wallet's database pass.
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(i) * refundPause):
+			}
+		}
 		if err = s.cfg.Refund(ctx, debitKey); err == nil {
 			return nil
 		}
