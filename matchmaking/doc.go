@@ -70,13 +70,14 @@
 // The /queue transport reports each socket: SocketConnected,
 // SocketRefresh (every PresenceTTL/3) and SocketDisconnected. When a
 // user's last socket goes, a durable job (GraceJobKind, HandleGrace) is
-// due DisconnectGrace later; a reconnect in between (a page reload)
-// cancels it and the user keeps their place. When it fires with no socket
-// present, a waiting user is taken out with a refund and a Notice
-// (reason DISCONNECTED) is kept; the next socket to connect receives it as
-// EventLeft. Each refresh also moves the job to PresenceTTL+DisconnectGrace
-// ahead, so the users of an instance that crashed, whose sockets never
-// disconnect, are taken out once their presence has run out.
+// due DisconnectGrace later. A reconnect in between (a page reload) moves
+// the job to PresenceTTL+DisconnectGrace ahead, as every refresh does, so
+// the user keeps their place. When the job fires with no socket present,
+// a waiting user is taken out with a refund and a Notice (reason
+// DISCONNECTED) is kept; the next socket to connect receives it as
+// EventLeft. Since each connect and refresh keeps the job that far ahead,
+// the users of an instance that crashed, whose sockets never disconnect,
+// are taken out once their presence has run out and the grace has passed.
 //
 // # Events
 //

@@ -10,19 +10,21 @@ import (
 )
 
 // SocketConnected records socketID of userID as present on /queue, until
-// PresenceTTL without a refresh, and cancels the user's disconnect-grace
-// job, so a reload within DisconnectGrace keeps the user's place. It
-// returns the notice left for the user while they were away (they were
-// taken out of the queue), which the transport emits to this socket as
-// EventLeft, or nil.
+// PresenceTTL without a refresh, and moves the user's disconnect-grace job
+// to PresenceTTL+DisconnectGrace ahead: a grace running since a
+// disconnect no longer fires at its time, so a reload within
+// DisconnectGrace keeps the user's place, and a user whose instance dies
+// before its first refresh is still taken out once the presence has run
+// out. It returns the notice left for the user while they were away (they
+// were taken out of the queue), which the transport emits to this socket
+// as EventLeft, or nil.
 func (s *Service) SocketConnected(ctx context.Context, userID, socketID string) (*Notice, error) {
-	if err := s.cfg.Store.TouchSocket(ctx, userID, socketID, s.now().Add(s.cfg.PresenceTTL)); err != nil {
+	now := s.now()
+	if err := s.cfg.Store.TouchSocket(ctx, userID, socketID, now.Add(s.cfg.PresenceTTL)); err != nil {
 		return nil, err
 	}
-	if s.cfg.Scheduler != nil {
-		if _, err := s.cfg.Scheduler.Cancel(ctx, GraceJobKey(userID)); err != nil {
-			return nil, err
-		}
+	if err := s.scheduleGrace(ctx, userID, now.Add(s.cfg.PresenceTTL+s.cfg.DisconnectGrace)); err != nil {
+		return nil, err
 	}
 	n, ok, err := s.cfg.Store.TakeNotice(ctx, userID)
 	if err != nil || !ok {

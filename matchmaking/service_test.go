@@ -546,12 +546,33 @@ func TestCrashedInstanceSocketsExpire(t *testing.T) {
 	}
 	// The instance dies: no refresh, no disconnect. The last refresh was
 	// 10 s ago; the grace job fires PresenceTTL+DisconnectGrace after it.
-	f.clock.Advance(30 * time.Second)
+	f.clock.Advance(30*time.Second - time.Millisecond)
+	f.runDue()
+	if st := f.status(u); st.Status != matchmaking.StatusQueued {
+		t.Fatalf("taken out before the grace ended: %+v", st)
+	}
+	f.clock.Advance(time.Millisecond)
 	f.runDue()
 	if st := f.status(u); st.Status != matchmaking.StatusNotQueued {
 		t.Fatalf("still queued after the crash: %+v", st)
 	}
 	if _, r := f.wallet.ledger(u); r != 1 {
+		t.Fatal("not refunded")
+	}
+
+	// An instance that dies before the first refresh of a socket.
+	v := uuid.New()
+	f.wallet.fund(v, 1)
+	f.join(v, "eu", "")
+	if _, err := f.svc.SocketConnected(f.ctx, v, "s1"); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(40 * time.Second)
+	f.runDue()
+	if st := f.status(v); st.Status != matchmaking.StatusNotQueued {
+		t.Fatalf("still queued after a crash before any refresh: %+v", st)
+	}
+	if _, r := f.wallet.ledger(v); r != 1 {
 		t.Fatal("not refunded")
 	}
 }
