@@ -204,8 +204,13 @@ func TestDurableStateAcrossRestart(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("rejoin after restart: %d %s", res.StatusCode, body)
 	}
+	conn, err := pgx.Connect(context.Background(), vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
 	var n int
-	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+schema+".users").Scan(&n); err != nil || n != 1 {
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM users").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("users in Postgres: %d %v", n, err)
 	}
 }

@@ -23,6 +23,9 @@
 //     video sessions, choice windows and matches (one per pair of users).
 //   - JobStore implements rendezvous.JobStore, the durable scheduler's
 //     store, for one process.
+//   - QueueStore implements matchmaking.Store, the dating queue: FIFO per
+//     queue key, and a set of the keys with two or more waiting users, so
+//     a pop costs in the pairs it makes.
 //
 // Everything is lost when the process exits, and nothing is shared between
 // processes: a deployment with several instances uses store/redis instead.

@@ -1,7 +1,8 @@
 // Package redis implements the rendezvous store interfaces on Redis, for
 // deployments where several instances share state: RoomStore
-// (rooms.Store), RateLimiter, Broker (rendezvous.Notifier over pub/sub) and
-// CutoffStore (auth.CutoffStore, the access-token cut-off of logout-all).
+// (rooms.Store), RateLimiter, Broker (rendezvous.Notifier over pub/sub),
+// CutoffStore (auth.CutoffStore, the access-token cut-off of logout-all)
+// and QueueStore (matchmaking.Store, the dating queue).
 // Any goredis.UniversalClient works: a single server, Sentinel or Redis
 // Cluster.
 //
@@ -72,6 +73,30 @@
 // room expires as one unit after its last write and no key is ever left
 // without a TTL; closing the room, or the last member leaving, deletes
 // every key at once.
+//
+// The queue (QueueStore) keeps every key under the one hash tag {q}, so
+// that the scripts that pop pairs across queue keys work on a Redis
+// Cluster: the whole queue of a prefix lives in one slot, on one shard.
+// With the default prefix:
+//
+//	rv:{q}:e:<userId>      hash: key, debit, state, session, joined (ms)
+//	rv:{q}:k:<queueKey>    sorted set: waiting user ids scored by a global
+//	                       join sequence (rv:{q}:seq, INCR), so FIFO
+//	rv:{q}:ready           set: the queue keys with two or more waiting
+//	                       users, kept up to date by the same scripts that
+//	                       add and remove waiting users, so a pop costs in
+//	                       the pairs it makes, not in the lone waiters
+//	rv:{q}:waiting         string: the number of waiting entries
+//	rv:{q}:joining         sorted set: joining user ids by reserve time
+//	                       (ms), for the sweep of stale joins
+//	rv:{q}:pairs           hash: session id -> pending pair (JSON array)
+//	rv:{q}:leases          sorted set: pending session ids by lease end
+//	rv:{q}:p:<userId>      hash: /queue socket id -> presence expiry (ms)
+//	rv:{q}:n:<userId>      string: the user's notice (JSON)
+//
+// No queue key has a TTL: an entry leaves only through a call that pairs
+// or refunds it. A prefix holding braces would move the hash tag into the
+// prefix; the keys of one prefix still share one slot.
 //
 // The rate limiter keeps one counter per limited key,
 // rv:ratelimit:<key>, expiring with its window. The broker publishes each

@@ -23,6 +23,11 @@
 //   - RunOptin checks an optin.Store: the rules of a choice, one resolution
 //     of a window under concurrent choices and expiries, a Match exactly
 //     when an outcome is mutual, and one Match per pair of users.
+//   - RunQueue checks a matchmaking.Store: every method's rules, FIFO
+//     pairs, lone waiters that stay, pops across many queue keys, stale
+//     joins and pair leases, presence and notices, and concurrent joins,
+//     removes and pops in which each entry ends paired once or removed
+//     once.
 //
 // An implementation's tests call it with a constructor that returns a
 // fresh, isolated instance for each case:
