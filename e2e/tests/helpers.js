@@ -122,9 +122,11 @@ export async function getRoom(code, { base = BASE_URL } = {}) {
 const STATUS_TEXT = {
   400: "Bad Request",
   401: "Unauthorized",
+  402: "Payment Required",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   429: "Too Many Requests",
 };
 
