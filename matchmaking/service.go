@@ -193,7 +193,7 @@ func (s *Service) Join(ctx context.Context, userID, region string, preferences j
 		}
 		if rv.KindOf(err) != rv.KindPaymentRequired {
 			// The debit may have landed though its reply was lost.
-			s.refund(bg, debitKey)
+			_ = s.refundOrSchedule(bg, debitKey)
 		}
 		return JoinResult{}, err
 	}
@@ -204,14 +204,14 @@ func (s *Service) Join(ctx context.Context, userID, region string, preferences j
 	case errors.Is(err, ErrEntryGone):
 		// The sweep discarded the reservation, and refunded it; refunds
 		// are idempotent by key.
-		s.refund(bg, debitKey)
+		_ = s.refundOrSchedule(bg, debitKey)
 		return JoinResult{}, ErrEntryGone
 	}
 	// The activation may or may not have happened: only a reservation
 	// still there is discarded and refunded; one that could not be
 	// checked is left to the sweep.
 	if discarded, derr := s.cfg.Store.Discard(bg, userID, debitKey); derr == nil && discarded {
-		s.refund(bg, debitKey)
+		_ = s.refundOrSchedule(bg, debitKey)
 	} else if derr != nil {
 		s.cfg.Logger.Warn("matchmaking: discard after a failed activation", "user", userID, "err", derr)
 	}

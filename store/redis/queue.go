@@ -43,7 +43,8 @@ func queueScript(name string) *goredis.Script {
 // whole queue of a prefix lives in one slot (one shard of a cluster) and
 // a script may pop pairs across queue keys. The key layout is in the
 // package documentation. No key has a TTL: an entry leaves only through
-// the calls that refund or pair it.
+// the calls that refund or pair it. It needs Redis 6.2 or later (GETDEL,
+// ZPOPMIN with a count).
 type QueueStore struct {
 	client goredis.UniversalClient
 	base   string // <prefix>{q}:

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/rendezvous-go/rendezvous/matchmaking"
 
 	"github.com/rendezvous-go/rendezvous/store/redis"
@@ -94,6 +97,63 @@ func TestQueueKeys(t *testing.T) {
 		}
 		if got, want := keys(), []string{"{q}:seq", "{q}:waiting"}; !slices.Equal(got, want) {
 			t.Errorf("at the end: keys %v, want %v", got, want)
+		}
+	})
+}
+
+// queueOps returns a call of every QueueStore method.
+func queueOps(client goredis.UniversalClient) []storeOp {
+	s := redis.NewQueueStore(client, "t:")
+	now := time.Now()
+	return []storeOp{
+		{"QueueStore.Ping", s.Ping},
+		{"QueueStore.Reserve", func(ctx context.Context) error {
+			_, _, err := s.Reserve(ctx, matchmaking.Entry{UserID: "u1", QueueKey: "eu:0123456789ab", DebitKey: "d", State: matchmaking.StateJoining, JoinedAt: now})
+			return err
+		}},
+		{"QueueStore.Activate", func(ctx context.Context) error { _, _, err := s.Activate(ctx, "u1", "d"); return err }},
+		{"QueueStore.Discard", func(ctx context.Context) error { _, err := s.Discard(ctx, "u1", "d"); return err }},
+		{"QueueStore.Get", func(ctx context.Context) error { _, _, _, err := s.Get(ctx, "u1"); return err }},
+		{"QueueStore.Remove", func(ctx context.Context) error { _, _, err := s.Remove(ctx, "u1"); return err }},
+		{"QueueStore.StaleJoins", func(ctx context.Context) error { _, err := s.StaleJoins(ctx, now, 10); return err }},
+		{"QueueStore.PopPairs", func(ctx context.Context) error {
+			_, err := s.PopPairs(ctx, []string{"s1"}, now, time.Minute)
+			return err
+		}},
+		{"QueueStore.ClaimStalePairs", func(ctx context.Context) error {
+			_, err := s.ClaimStalePairs(ctx, now, time.Minute, 10)
+			return err
+		}},
+		{"QueueStore.AckPair", func(ctx context.Context) error { return s.AckPair(ctx, "s1") }},
+		{"QueueStore.Waiting", func(ctx context.Context) error { _, err := s.Waiting(ctx); return err }},
+		{"QueueStore.TouchSocket", func(ctx context.Context) error { return s.TouchSocket(ctx, "u1", "s1", now) }},
+		{"QueueStore.DropSocket", func(ctx context.Context) error { _, err := s.DropSocket(ctx, "u1", "s1", now); return err }},
+		{"QueueStore.LiveSockets", func(ctx context.Context) error { _, err := s.LiveSockets(ctx, "u1", now); return err }},
+		{"QueueStore.PutNotice", func(ctx context.Context) error { return s.PutNotice(ctx, "u1", matchmaking.Notice{}) }},
+		{"QueueStore.TakeNotice", func(ctx context.Context) error { _, _, err := s.TakeNotice(ctx, "u1"); return err }},
+	}
+}
+
+// With Redis refusing connections or hung, every QueueStore method fails
+// with STORE_UNAVAILABLE.
+func TestQueueStoreUnavailable(t *testing.T) {
+	t.Run("Refused", func(t *testing.T) {
+		mr := miniredis.RunT(t)
+		client := quickClient(t, mr.Addr())
+		mr.Close()
+		for _, op := range queueOps(client) {
+			wantUnavailable(t, op.name, callWithin(t, op))
+		}
+	})
+	t.Run("Hung", func(t *testing.T) {
+		addr, _ := hungServer(t)
+		client := hungClient(t, addr, redis.Timeouts{Command: 50 * time.Millisecond})
+		for _, op := range queueOps(client) {
+			err := callWithin(t, op)
+			wantUnavailable(t, op.name, err)
+			if !isTimeout(err) {
+				t.Errorf("%s: error %v is not a timeout", op.name, err)
+			}
 		}
 	})
 }
