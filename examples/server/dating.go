@@ -121,6 +121,7 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 		return nil, err
 	}
 	sched.Handle(matchmaking.GraceJobKind, d.queue.HandleGrace)
+	sched.Handle(matchmaking.RefundJobKind, d.queue.HandleRefund)
 	sched.Handle(session.EndJobKind, d.sessions.HandleEnd)
 	sched.Handle(optin.AutoPassJobKind, d.choices.HandleAutoPass)
 	return d, nil
