@@ -12,7 +12,7 @@ import (
 )
 
 // benchQueueUsers queues n users over keys queue keys (user i under key
-// i%keys), pipelined; ids are unique per call of fill.
+// i%keys), pipelined; user ids are unique per round.
 func benchQueueUsers(b *testing.B, s *redis.QueueStore, round, n, keys int) {
 	b.Helper()
 	now := time.Now()
@@ -32,19 +32,20 @@ func benchQueueUsers(b *testing.B, s *redis.QueueStore, round, n, keys int) {
 	}
 }
 
-func benchSessionIDs(round, n int) []string {
+// benchSessionIDs returns n session ids unique per op.
+func benchSessionIDs(op, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
-		ids[i] = fmt.Sprintf("s%d-%d", round, i)
+		ids[i] = fmt.Sprintf("s%d-%d", op, i)
 	}
 	return ids
 }
 
 // BenchmarkQueuePopPairs measures the pairing script on a real Redis: 100,000
 // waiting users over 1,000 queue keys, popped by PopPairs calls of 1,000
-// session ids each (one script call per op). When fewer than 1,000 pairs
-// are left, the queue is refilled with the timer stopped. It reports
-// pairs/s.
+// fresh session ids each (one script call per op), the pending pairs
+// piling up as when OnPair lags. When fewer than 1,000 pairs are left, the
+// queue is refilled with the timer stopped. It reports pairs/s.
 //
 //	RENDEZVOUS_TEST_REDIS_URL=redis://127.0.0.1:6379/0 \
 //	  go test -run '^$' -bench QueuePopPairs -benchtime 200x ./store/redis/
@@ -54,9 +55,8 @@ func BenchmarkQueuePopPairs(b *testing.B) {
 	s := redis.NewQueueStore(client, prefix)
 	ctx := context.Background()
 	round := 0
-	left := 0
 	benchQueueUsers(b, s, round, users, keys)
-	left = users / 2
+	left := users / 2
 	pairs := 0
 	b.ResetTimer()
 	for i := range b.N {
@@ -67,7 +67,7 @@ func BenchmarkQueuePopPairs(b *testing.B) {
 			left += users / 2
 			b.StartTimer()
 		}
-		got, err := s.PopPairs(ctx, benchSessionIDs(round, perCall)[:perCall], time.Now(), time.Minute)
+		got, err := s.PopPairs(ctx, benchSessionIDs(i, perCall), time.Now(), time.Minute)
 		if err != nil {
 			b.Fatal(err)
 		}
