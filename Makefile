@@ -22,7 +22,8 @@ FUZZ_TARGETS := \
 	./transport/socketio:FuzzDecodeSocketPacket \
 	./transport:FuzzRoomsREST \
 	./transport:FuzzCheckStrict \
-	./session/agora:FuzzParse
+	./session/agora:FuzzParse \
+	./matchmaking:FuzzQueueKey
 
 # The Stripe API fake the billing tests run against (internal/testenv finds
 # it in ./bin); keep in step with testenv.StripeMockVersion.
