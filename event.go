@@ -58,6 +58,10 @@ type NotifierFunc func(ctx context.Context, events ...Event) error
 // Notify calls f.
 func (f NotifierFunc) Notify(ctx context.Context, events ...Event) error { return f(ctx, events...) }
 
+// DiscardNotifier drops every event: the default Notifier of the
+// features' Configs.
+var DiscardNotifier Notifier = NotifierFunc(func(context.Context, ...Event) error { return nil })
+
 // Clock tells the time. Services take one in their Config so that expiry
 // and timers are tested without sleeping.
 type Clock interface {

@@ -74,7 +74,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Busy = func(context.Context, string) (string, bool, error) { return "", false, nil }
 	}
 	if cfg.Notifier == nil {
-		cfg.Notifier = rv.NotifierFunc(func(context.Context, ...rv.Event) error { return nil })
+		cfg.Notifier = rv.DiscardNotifier
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = rv.SystemClock

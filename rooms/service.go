@@ -162,7 +162,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("rooms: Config.Tokens is required")
 	}
 	if cfg.Notifier == nil {
-		cfg.Notifier = rv.NotifierFunc(func(context.Context, ...rv.Event) error { return nil })
+		cfg.Notifier = rv.DiscardNotifier
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = rv.SystemClock

@@ -49,7 +49,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("session: Config.Duration and TokenTTL must not be negative")
 	}
 	if cfg.Notifier == nil {
-		cfg.Notifier = rv.NotifierFunc(func(context.Context, ...rv.Event) error { return nil })
+		cfg.Notifier = rv.DiscardNotifier
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = rv.SystemClock
