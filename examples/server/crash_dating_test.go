@@ -97,6 +97,7 @@ func TestProcessCrashKeepsSessionTimer(t *testing.T) {
 		if err := json.Unmarshal(raw, &e); err != nil || e.SessionID != sessionID || e.Reason != session.ReasonTimeout || e.EndedAt.Before(sa.EndAt) {
 			t.Fatalf("session:end %s (%v), want timeout of %s at or after %s", raw, err, sessionID, sa.EndAt)
 		}
+		t.Logf("session:end from the surviving instance %s after endAt", e.EndedAt.Sub(sa.EndAt))
 		raw, err = c.WaitEvent(optin.Namespace, optin.EventNonMutual, wait)
 		if err != nil {
 			t.Fatalf("no auto-pass after the crash: %v", err)
