@@ -134,6 +134,16 @@ type JobStore interface {
 	Extend(ctx context.Context, c Claim, until time.Time) error
 }
 
+// JobScheduler schedules and cancels durable jobs: what a feature needs of
+// a Scheduler, and what the features' Configs take (rooms, matchmaking,
+// session and optin name it Scheduler). *Scheduler implements it.
+type JobScheduler interface {
+	Schedule(ctx context.Context, job Job) error
+	Cancel(ctx context.Context, key string) (bool, error)
+}
+
+var _ JobScheduler = (*Scheduler)(nil)
+
 // JobHandler runs a due job. A nil error completes the job; an error, or
 // a panic, schedules another attempt after the scheduler's Backoff. ctx is
 // cancelled when the runner stops or loses the job's claim.

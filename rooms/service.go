@@ -58,10 +58,7 @@ func ExpireJobKey(code string) string { return "room:" + code + ":expire" }
 
 // Scheduler schedules and cancels durable jobs; *rendezvous.Scheduler
 // implements it.
-type Scheduler interface {
-	Schedule(ctx context.Context, job rv.Job) error
-	Cancel(ctx context.Context, key string) (bool, error)
-}
+type Scheduler = rv.JobScheduler
 
 // DefaultCodeAlphabet leaves out letters and digits that are easily confused
 // when read aloud or typed (0/O, 1/I/L).

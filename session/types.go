@@ -171,10 +171,7 @@ type VideoTokenIssuer interface {
 
 // Scheduler schedules and cancels durable jobs; *rendezvous.Scheduler
 // implements it.
-type Scheduler interface {
-	Schedule(ctx context.Context, job rv.Job) error
-	Cancel(ctx context.Context, key string) (bool, error)
-}
+type Scheduler = rv.JobScheduler
 
 // Config configures a Service. Zero fields take the documented defaults.
 type Config struct {
