@@ -63,6 +63,15 @@ var (
 	ErrTimeout = E(KindUnavailable, "TIMEOUT", "the operation timed out")
 	// ErrCanceled: the caller canceled the operation.
 	ErrCanceled = E(KindUnavailable, "CANCELED", "the operation was canceled")
+	// ErrNotAParticipant: the user is not one of the two of a session or
+	// a match (the optin and chat features).
+	ErrNotAParticipant = E(KindForbidden, "NOT_A_PARTICIPANT", "you are not a participant")
+	// ErrInvalidSignature: a webhook's signature is missing, malformed,
+	// wrong or too old (Stripe's, 400; the moderation service's, 401 with
+	// WithKind).
+	ErrInvalidSignature = E(KindInvalid, "INVALID_SIGNATURE", "the webhook signature is invalid")
+	// ErrMatchNotFound: no such live match (the optin and chat features).
+	ErrMatchNotFound = E(KindNotFound, "MATCH_NOT_FOUND", "match not found")
 )
 
 // Error is the error type of every feature package. Code is a stable,
@@ -79,6 +88,11 @@ type Error struct {
 	Code    string
 	Message string
 	Err     error
+	// Details are extra fields a client may read beside the code (such as
+	// the "until" of USER_BANNED): transports add them to the error body
+	// and to a CONNECT_ERROR's data. Keys never override the standard
+	// fields.
+	Details map[string]any
 }
 
 // E returns a new *Error.
@@ -108,6 +122,21 @@ func (e *Error) Is(target error) bool {
 func (e *Error) WithMessage(format string, args ...any) *Error {
 	c := *e
 	c.Message = fmt.Sprintf(format, args...)
+	return &c
+}
+
+// WithKind returns a copy of e with another Kind, keeping its Code, for a
+// code whose status differs between two uses.
+func (e *Error) WithKind(k Kind) *Error {
+	c := *e
+	c.Kind = k
+	return &c
+}
+
+// WithDetails returns a copy of e with details (see Error.Details).
+func (e *Error) WithDetails(details map[string]any) *Error {
+	c := *e
+	c.Details = details
 	return &c
 }
 

@@ -24,7 +24,7 @@ var (
 	// ErrInvalidSignature is returned by HandleWebhook (and
 	// Payments.ParseWebhook) when the webhook's signature header is
 	// missing, malformed, wrong, or too old.
-	ErrInvalidSignature = rv.E(rv.KindInvalid, "INVALID_SIGNATURE", "the webhook signature is invalid")
+	ErrInvalidSignature = rv.ErrInvalidSignature
 	// ErrInvalidWebhook is returned by Payments.ParseWebhook for a
 	// correctly signed payload that is not a usable event (not JSON, or a
 	// checkout.session event without a session). HandleWebhook passes it

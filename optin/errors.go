@@ -5,7 +5,7 @@ import rv "github.com/rendezvous-go/rendezvous"
 // Errors of package optin, compared with errors.Is.
 var (
 	// ErrNotAParticipant: the user is not one of the session's two.
-	ErrNotAParticipant = rv.E(rv.KindForbidden, "NOT_A_PARTICIPANT", "you are not a participant of this session")
+	ErrNotAParticipant = rv.ErrNotAParticipant.WithMessage("you are not a participant of this session")
 	// ErrSessionNotEnded: the call is still on.
 	ErrSessionNotEnded = rv.E(rv.KindConflict, "SESSION_NOT_ENDED", "the session has not ended yet")
 	// ErrNoChoice: the session ended without a choice (credentials could
@@ -19,5 +19,5 @@ var (
 	// a window.
 	ErrWindowNotFound = rv.E(rv.KindNotFound, "CHOICE_WINDOW_NOT_FOUND", "no choice window for this session")
 	// ErrMatchNotFound: no such match.
-	ErrMatchNotFound = rv.E(rv.KindNotFound, "MATCH_NOT_FOUND", "match not found")
+	ErrMatchNotFound = rv.ErrMatchNotFound
 )
