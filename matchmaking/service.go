@@ -134,12 +134,17 @@ type JoinRequest struct {
 // finds its reservation swept refunds. A user already waiting, or whose
 // join is in progress (a double click), gets StatusAlreadyQueued and is
 // not charged again; a user in a session, or in a pair being started,
-// gets ErrAlreadyInSession. A debit error (INSUFFICIENT_TOKENS, 402) is
-// returned unchanged.
+// gets ErrAlreadyInSession. A debit error (INSUFFICIENT_TOKENS, 402) and
+// a refusal of Config.Gate (USER_BANNED, 403) are returned unchanged.
 func (s *Service) Join(ctx context.Context, userID, region string, preferences json.RawMessage) (JoinResult, error) {
 	key, err := QueueKey(region, preferences)
 	if err != nil {
 		return JoinResult{}, err
+	}
+	if s.cfg.Gate != nil {
+		if err := s.cfg.Gate(ctx, userID); err != nil {
+			return JoinResult{}, err
+		}
 	}
 	if _, busy, err := s.cfg.Busy(ctx, userID); err != nil {
 		return JoinResult{}, err

@@ -174,6 +174,37 @@ func TestJoinInsufficientTokens(t *testing.T) {
 	f.wallet.check(t)
 }
 
+// A user the gate refuses (a ban) gets its error, is charged nothing and
+// queued nowhere.
+func TestJoinGate(t *testing.T) {
+	banned := rv.E(rv.KindForbidden, "TEST_GATE_REFUSED", "refused by the gate")
+	var refused string
+	f := newFixture(t, func(c *matchmaking.Config) {
+		c.Gate = func(_ context.Context, userID string) error {
+			if userID == refused {
+				return banned
+			}
+			return nil
+		}
+	})
+	u, v := uuid.New(), uuid.New()
+	refused = u
+	f.wallet.fund(u, 1)
+	f.wallet.fund(v, 1)
+	if _, err := f.svc.Join(f.ctx, u, "eu", nil); !errors.Is(err, banned) {
+		t.Fatalf("Join of a refused user: %v", err)
+	}
+	if d, _ := f.wallet.ledger(u); d != 0 {
+		t.Fatal("a refused user was charged")
+	}
+	if st := f.status(u); st.Status != matchmaking.StatusNotQueued {
+		t.Fatalf("Status = %+v", st)
+	}
+	if res := f.join(v, "eu", ""); res.Status != matchmaking.StatusQueued {
+		t.Fatalf("Join of another user = %+v", res)
+	}
+}
+
 func TestBusyUser(t *testing.T) {
 	f := newFixture(t, nil)
 	u := uuid.New()

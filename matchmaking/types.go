@@ -155,6 +155,11 @@ type Config struct {
 	// session, or one whose choice window is open). Default: nobody is
 	// busy.
 	Busy func(ctx context.Context, userID string) (sessionID string, busy bool, err error)
+	// Gate, when set, refuses a Join whose user the host's policy keeps
+	// out (a ban: the moderation feature's USER_BANNED), before anything
+	// is reserved or charged; its error is returned unchanged. Default:
+	// everyone may join.
+	Gate func(ctx context.Context, userID string) error
 	// OnPair starts the session of a new pair; it must be idempotent by
 	// Pair.SessionID, since a pair whose OnPair failed, or whose instance
 	// died, is handed to OnPair again after PairLease. Required.

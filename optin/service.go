@@ -88,6 +88,24 @@ func (s *Service) OpenWindow(ctx context.Context, sessionID string, users [2]str
 // the call is on (or its window is about to open); ErrNoChoice for a
 // session that ended without a call.
 func (s *Service) Choose(ctx context.Context, userID, sessionID, choice string) (Result, error) {
+	return s.choose(ctx, userID, sessionID, choice)
+}
+
+// ForcePass records PASS for userID in the choice window of sessionID, as
+// moderation does for an offender: they cannot MATCH in it. It is
+// idempotent, and does nothing when the session has no window (it ended
+// without a call) or the user already chose MATCH before (the choice
+// stands: a violation reported after a choice does not undo it).
+func (s *Service) ForcePass(ctx context.Context, sessionID, userID string) error {
+	_, err := s.choose(ctx, userID, sessionID, string(ChoicePass))
+	switch {
+	case err == nil, errors.Is(err, ErrNoChoice), errors.Is(err, ErrChoiceAlreadyMade):
+		return nil
+	}
+	return err
+}
+
+func (s *Service) choose(ctx context.Context, userID, sessionID, choice string) (Result, error) {
 	c := Choice(choice)
 	if c != ChoiceMatch && c != ChoicePass {
 		return Result{}, ErrInvalidChoice

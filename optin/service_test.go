@@ -63,7 +63,7 @@ func sessionInfo(s session.Session) optin.SessionInfo {
 		Users:         [2]string{s.Participants[0].UserID, s.Participants[1].UserID},
 		Ended:         !s.Live(),
 		EndedAt:       s.EndedAt,
-		ChoiceOffered: s.EndReason == session.ReasonTimeout || s.EndReason == session.ReasonEnded,
+		ChoiceOffered: s.EndReason.OffersChoice(),
 	}
 }
 
@@ -288,7 +288,7 @@ func TestChooseErrors(t *testing.T) {
 	a, _ := users(s)
 	live := e.call("", "")
 	violation := e.call("", "")
-	if _, err := e.sessions.Terminate(e.ctx, violation.ID, session.ReasonViolation); err != nil {
+	if _, err := e.sessions.Terminate(e.ctx, violation.ID, session.ReasonTokenError); err != nil {
 		t.Fatal(err)
 	}
 	// A session whose end is still in progress: ended, window not opened yet.
@@ -313,7 +313,7 @@ func TestChooseErrors(t *testing.T) {
 		{"outsider without a window", "carol", live.ID, "PASS", optin.ErrNotAParticipant},
 		{"live", la, live.ID, "MATCH", optin.ErrSessionNotEnded},
 		{"window about to open", oa, opening.ID, "MATCH", optin.ErrSessionNotEnded},
-		{"violation", va, violation.ID, "MATCH", optin.ErrNoChoice},
+		{"ended without a call", va, violation.ID, "MATCH", optin.ErrNoChoice},
 	}
 	for _, c := range cases {
 		if _, err := e.optin.Choose(e.ctx, c.user, c.id, c.what); !errors.Is(err, c.want) {
@@ -549,5 +549,43 @@ func TestChoiceAgainAfterTheDeadline(t *testing.T) {
 	}
 	if n := len(e.notes.named(optin.EventNonMutual)); n != 2 {
 		t.Errorf("%d match:non_mutual events, want still 2", n)
+	}
+}
+
+// Moderation's forced PASS: the offender can no longer MATCH, the other
+// may still choose, and the outcome is non-mutual.
+func TestForcePass(t *testing.T) {
+	e := newEnv(t)
+	s := e.ended("", "")
+	a, b := users(s)
+	for range 2 { // idempotent
+		if err := e.optin.ForcePass(e.ctx, s.ID, a); err != nil {
+			t.Fatalf("ForcePass: %v", err)
+		}
+	}
+	if _, err := e.optin.Choose(e.ctx, a, s.ID, "MATCH"); !errors.Is(err, optin.ErrChoiceAlreadyMade) {
+		t.Fatalf("the offender's MATCH after a forced PASS: %v", err)
+	}
+	r, err := e.optin.Choose(e.ctx, b, s.ID, "MATCH")
+	if err != nil || r.Status != optin.StatusResolved || r.Outcome != optin.NonMutual {
+		t.Fatalf("the partner's MATCH: %+v %v", r, err)
+	}
+	if n := len(e.notes.named(optin.EventNonMutual)); n != 2 {
+		t.Fatalf("%d match:non_mutual events, want 2", n)
+	}
+	// A session that ended without a call has no window: nothing to do.
+	noCall := e.call("", "")
+	if _, err := e.sessions.Terminate(e.ctx, noCall.ID, session.ReasonTokenError); err != nil {
+		t.Fatal(err)
+	}
+	na, _ := users(noCall)
+	if err := e.optin.ForcePass(e.ctx, noCall.ID, na); err != nil {
+		t.Fatalf("ForcePass without a window: %v", err)
+	}
+	// A live call has no window yet: an error, for the caller to retry.
+	live := e.call("", "")
+	la, _ := users(live)
+	if err := e.optin.ForcePass(e.ctx, live.ID, la); !errors.Is(err, optin.ErrSessionNotEnded) {
+		t.Fatalf("ForcePass during the call: %v", err)
 	}
 }

@@ -18,7 +18,7 @@
 //   - the end job at EndAt: ReasonTimeout;
 //   - a participant's hang-up (Service.End, POST /sessions/{id}/end):
 //     ReasonEnded;
-//   - moderation (Service.Terminate with ReasonViolation);
+//   - moderation (Service.Terminate with ReasonModeration);
 //   - failed credentials: ReasonTokenError.
 //
 // After a call that took place (timeout or hang-up), Config.OnEnded runs

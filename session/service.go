@@ -130,6 +130,9 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Session, error) 
 		events = append(events, rv.NewEvent(Namespace, rv.UserTarget(p.UserID), EventStart, ev))
 	}
 	s.notify(ctx, events...)
+	if s.cfg.OnStarted != nil {
+		s.cfg.OnStarted(ctx, sess)
+	}
 	return sess, nil
 }
 
@@ -201,8 +204,8 @@ func (s *Service) startEvent(ctx context.Context, sess Session, p Participant, n
 }
 
 // Terminate ends the live session id with reason (moderation passes
-// ReasonViolation), and returns it. For an end by ReasonTimeout or
-// ReasonEnded, Config.OnEnded runs before Terminate returns, so that the
+// ReasonModeration), and returns it. For an end that offers a choice
+// (EndReason.OffersChoice), Config.OnEnded runs before Terminate returns, so that the
 // choice window is open before either participant hears of the end; the
 // end job is then rescheduled due at once, to announce the end (EventEnd)
 // and finish it (OnEnded again, or the refunds of ReasonTokenError) from
@@ -218,7 +221,7 @@ func (s *Service) Terminate(ctx context.Context, id string, reason EndReason) (S
 	if err != nil || !ended {
 		return sess, err
 	}
-	if offersChoice(sess.EndReason) && s.cfg.OnEnded != nil {
+	if sess.EndReason.OffersChoice() && s.cfg.OnEnded != nil {
 		// The end job runs OnEnded again and retries it until it works, so
 		// a failure here delays the window but does not lose it.
 		if err := s.cfg.OnEnded(ctx, sess); err != nil {
@@ -234,8 +237,6 @@ func (s *Service) Terminate(ctx context.Context, id string, reason EndReason) (S
 	return sess, nil
 }
 
-// offersChoice reports whether an end by reason took place after a call.
-func offersChoice(reason EndReason) bool { return reason == ReasonTimeout || reason == ReasonEnded }
 
 // End is a participant's hang-up: it ends the live session id with
 // ReasonEnded (see Terminate) and returns the participant's view of it. A
@@ -286,7 +287,7 @@ func (s *Service) HandleEnd(ctx context.Context, job rv.Job) error {
 		}
 	}
 	switch {
-	case offersChoice(sess.EndReason):
+	case sess.EndReason.OffersChoice():
 		if s.cfg.OnEnded != nil {
 			if err := s.cfg.OnEnded(ctx, sess); err != nil {
 				return fmt.Errorf("session: OnEnded of %s: %w", id, err)

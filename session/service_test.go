@@ -83,6 +83,7 @@ type env struct {
 	svc      *session.Service
 	refunds  sync.Map // debit key → count (*atomic.Int32)
 	ended    sync.Map // session id → OnEnded calls (*atomic.Int32)
+	started  sync.Map // session id → OnStarted calls (*atomic.Int32)
 	endedErr atomic.Pointer[error]
 }
 
@@ -96,6 +97,10 @@ func newEnv(t *testing.T, withIssuer bool) *env {
 			n, _ := e.refunds.LoadOrStore(key, new(atomic.Int32))
 			n.(*atomic.Int32).Add(1)
 			return nil
+		},
+		OnStarted: func(_ context.Context, s session.Session) {
+			n, _ := e.started.LoadOrStore(s.ID, new(atomic.Int32))
+			n.(*atomic.Int32).Add(1)
 		},
 		OnEnded: func(_ context.Context, s session.Session) error {
 			if p := e.endedErr.Load(); p != nil {
@@ -614,22 +619,24 @@ func TestEndJobRunsOnAnotherInstance(t *testing.T) {
 	}
 }
 
-func TestTerminateForViolation(t *testing.T) {
+func TestTerminateForModeration(t *testing.T) {
 	e := newEnv(t, true)
 	s := e.start(request())
-	got, err := e.svc.Terminate(e.ctx, s.ID, session.ReasonViolation)
-	if err != nil || got.EndReason != session.ReasonViolation {
+	got, err := e.svc.Terminate(e.ctx, s.ID, session.ReasonModeration)
+	if err != nil || got.EndReason != session.ReasonModeration {
 		t.Fatalf("Terminate = %+v, %v", got, err)
 	}
-	e.runDue()
-	if n := e.count(&e.ended, s.ID); n != 0 {
-		t.Errorf("OnEnded ran %d times for a violation", n)
+	// The window opens before Terminate returns (the offender's PASS is
+	// recorded in it next).
+	if n := e.count(&e.ended, s.ID); n != 1 {
+		t.Errorf("OnEnded ran %d times before Terminate returned, want 1", n)
 	}
-	if ends := e.notes.named(session.EventEnd); len(ends) != 2 || decode[session.EndEvent](t, ends[0]).Reason != session.ReasonViolation {
+	e.runDue()
+	if ends := e.notes.named(session.EventEnd); len(ends) != 2 || decode[session.EndEvent](t, ends[0]).Reason != session.ReasonModeration {
 		t.Errorf("end events = %v", ends)
 	}
 	for _, id := range []string{uuid.New(), "x"} {
-		if _, err := e.svc.Terminate(e.ctx, id, session.ReasonViolation); !errors.Is(err, session.ErrSessionNotFound) {
+		if _, err := e.svc.Terminate(e.ctx, id, session.ReasonModeration); !errors.Is(err, session.ErrSessionNotFound) {
 			t.Errorf("Terminate(%s) = %v", id, err)
 		}
 	}
@@ -704,5 +711,25 @@ func TestStartRetriedAfterAScheduleFailure(t *testing.T) {
 	e.clock.Advance(45 * time.Second)
 	if n := e.runDue(); n != 1 {
 		t.Fatalf("%d jobs at EndAt, want the end job", n)
+	}
+}
+
+// OnStarted runs once session:start was sent, not for a session whose
+// credentials failed, and again for a live pair driven again.
+func TestOnStarted(t *testing.T) {
+	e := newEnv(t, true)
+	req := request()
+	s := e.start(req)
+	if n := e.count(&e.started, s.ID); n != 1 || len(e.notes.named(session.EventStart)) != 2 {
+		t.Fatalf("OnStarted ran %d times, %d start events", n, len(e.notes.named(session.EventStart)))
+	}
+	e.start(req)
+	if n := e.count(&e.started, s.ID); n != 2 {
+		t.Fatalf("OnStarted ran %d times after a second Start, want 2", n)
+	}
+	e.issuer.failing.Store(true)
+	failed := e.start(request())
+	if n := e.count(&e.started, failed.ID); n != 0 || failed.EndReason != session.ReasonTokenError {
+		t.Fatalf("OnStarted ran %d times for a session whose credentials failed (%+v)", n, failed)
 	}
 }

@@ -36,8 +36,15 @@ const (
 	ReasonTimeout    EndReason = "timeout"     // the duration ran out
 	ReasonEnded      EndReason = "ended"       // a participant hung up
 	ReasonTokenError EndReason = "token_error" // credentials could not be issued; both refunded
-	ReasonViolation  EndReason = "violation"   // moderation ended it
+	ReasonModeration EndReason = "moderation"  // moderation ended it; the offender's choice is PASS
 )
+
+// OffersChoice reports whether an end by r opens a choice window: the call
+// took place (it timed out, a participant hung up, or moderation ended
+// it), as opposed to a session whose credentials could not be issued.
+func (r EndReason) OffersChoice() bool {
+	return r == ReasonTimeout || r == ReasonEnded || r == ReasonModeration
+}
 
 // Participant is one user of a Session. UserID and DebitKey never leave
 // the server; RTCUID and RTMUserID are what the other side of the call
@@ -189,12 +196,17 @@ type Config struct {
 	// unknown key). Required: a session whose credentials cannot be issued
 	// refunds both participants.
 	Refund func(ctx context.Context, debitKey string) error
-	// OnEnded runs in the end job for a session that ended with
-	// ReasonTimeout or ReasonEnded (the call took place), and also
+	// OnEnded runs in the end job for a session whose end offers a choice
+	// (EndReason.OffersChoice: the call took place), and also
 	// synchronously in End, before either announces the end; it must be
 	// idempotent (the optin feature opens the choice window). An error
 	// retries the job. Default none.
 	OnEnded func(ctx context.Context, s Session) error
+	// OnStarted runs after session:start was sent for a live session (and
+	// again if its pair is driven again); it must not block: the moderation
+	// feature's submission to its service runs from here, in a goroutine of
+	// its own. Default none.
+	OnStarted func(ctx context.Context, s Session)
 	// Clock tells the time. Default rendezvous.SystemClock.
 	Clock rv.Clock
 	// Logger receives failures that cannot be returned. Default: silent.

@@ -73,7 +73,7 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 				Users:         [2]string{s.Participants[0].UserID, s.Participants[1].UserID},
 				Ended:         !s.Live(),
 				EndedAt:       s.EndedAt,
-				ChoiceOffered: s.EndReason == session.ReasonTimeout || s.EndReason == session.ReasonEnded,
+				ChoiceOffered: s.EndReason.OffersChoice(),
 			}, nil
 		},
 		Notifier: st.broker,

@@ -48,7 +48,7 @@ func TestDatingLoopOnPostgres(t *testing.T) {
 				return optin.SessionInfo{}, err
 			}
 			return optin.SessionInfo{Users: [2]string{s.Participants[0].UserID, s.Participants[1].UserID}, Ended: !s.Live(), EndedAt: s.EndedAt,
-				ChoiceOffered: s.EndReason == session.ReasonTimeout || s.EndReason == session.ReasonEnded}, nil
+				ChoiceOffered: s.EndReason.OffersChoice()}, nil
 		},
 	})
 	if err != nil {

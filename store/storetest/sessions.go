@@ -231,7 +231,7 @@ var sessionCases = []struct {
 
 	{"ConcurrentEndsEndOnce", func(s *sessionT) {
 		sess := s.create(s.newSession())
-		reasons := []session.EndReason{session.ReasonTimeout, session.ReasonEnded, session.ReasonTokenError, session.ReasonViolation}
+		reasons := []session.EndReason{session.ReasonTimeout, session.ReasonEnded, session.ReasonTokenError, session.ReasonModeration}
 		const n = 32
 		var won atomic.Int32
 		results := make([]session.Session, n)
@@ -286,7 +286,7 @@ var sessionCases = []struct {
 			s.Fatalf("Live(a) = %s, %v, %v; want %s", got.ID, ok, err, first.ID)
 		}
 		// Ending the newer one leaves b's older one.
-		if _, _, err := s.s.End(s.ctx, second.ID, session.ReasonViolation, s.now.Add(2*time.Second)); err != nil {
+		if _, _, err := s.s.End(s.ctx, second.ID, session.ReasonModeration, s.now.Add(2*time.Second)); err != nil {
 			s.Fatal(err)
 		}
 		if got, ok, err := s.s.Live(s.ctx, b); err != nil || !ok || got.ID != first.ID {

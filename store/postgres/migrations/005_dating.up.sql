@@ -22,7 +22,7 @@ CREATE TABLE sessions (
     start_at    timestamptz NOT NULL,
     end_at      timestamptz NOT NULL,
     ended_at    timestamptz,
-    end_reason  text CHECK (end_reason IN ('timeout', 'ended', 'token_error', 'violation')),
+    end_reason  text CHECK (end_reason IN ('timeout', 'ended', 'token_error', 'moderation')),
     CHECK (user_a <> user_b),
     CHECK ((ended_at IS NULL) = (end_reason IS NULL))
 );
