@@ -237,7 +237,6 @@ func (s *Service) Terminate(ctx context.Context, id string, reason EndReason) (S
 	return sess, nil
 }
 
-
 // End is a participant's hang-up: it ends the live session id with
 // ReasonEnded (see Terminate) and returns the participant's view of it. A
 // session that had already ended is returned as it is.
