@@ -90,6 +90,18 @@ type config struct {
 	AgoraAppID           string
 	AgoraAppCertificate  string
 	AgoraTokenTTL        time.Duration
+
+	// Chat and moderation.
+	ChatMessageRate        float64
+	ChatMessageBurst       int
+	HiveStreamURL          string
+	HiveScreenshotURL      string
+	HiveAPIKey             string
+	HiveWebhookSecret      string
+	ModerationBanThreshold int
+	ModerationWindow       time.Duration
+	ModerationBanDuration  time.Duration
+	AdminToken             string
 }
 
 // packConfig is one token pack as configured.
@@ -299,6 +311,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.SocketIOConnectTimeout = e.ms("SOCKETIO_CONNECT_TIMEOUT_MS", 45000, 100, 3600000)
 	e.httpLimits(&c)
 	e.dating(&c)
+	e.chatAndModeration(&c)
 	return c, errors.Join(e.errs...)
 }
 
@@ -369,5 +382,40 @@ func (e *envReader) dating(c *config) {
 		e.errs = append(e.errs, errors.New("AGORA_APP_ID and AGORA_APP_CERTIFICATE go together: set both, or neither outside production"))
 	case c.AgoraAppID == "" && c.Production:
 		e.errs = append(e.errs, errors.New("AGORA_APP_ID and AGORA_APP_CERTIFICATE are required in production"))
+	}
+}
+
+// chatAndModeration reads the chat's rate limit, the moderation service
+// (Hive), the ban policy and the operators' token.
+func (e *envReader) chatAndModeration(c *config) {
+	if c.ChatMessageRate = e.float("CHAT_MESSAGE_RATE", 5); c.ChatMessageRate <= 0 {
+		e.errs = append(e.errs, errors.New("CHAT_MESSAGE_RATE must be above 0 (messages per second per user)"))
+	}
+	c.ChatMessageBurst = e.int("CHAT_MESSAGE_BURST", 20, 1, 100000)
+	c.HiveStreamURL = e.str("HIVE_STREAM_URL", "")
+	c.HiveScreenshotURL = e.str("HIVE_SCREENSHOT_URL", "")
+	c.HiveAPIKey = e.str("HIVE_API_KEY", "")
+	c.HiveWebhookSecret = e.str("HIVE_WEBHOOK_SECRET", "")
+	for name, v := range map[string]string{"HIVE_STREAM_URL": c.HiveStreamURL, "HIVE_SCREENSHOT_URL": c.HiveScreenshotURL} {
+		if v == "" {
+			continue
+		}
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			e.errs = append(e.errs, fmt.Errorf("%s must be an absolute http(s) URL, not %q", name, v))
+		}
+	}
+	switch {
+	case c.HiveScreenshotURL != "" && c.HiveStreamURL == "":
+		e.errs = append(e.errs, errors.New("HIVE_SCREENSHOT_URL is the fallback of HIVE_STREAM_URL: set HIVE_STREAM_URL too"))
+	case c.HiveStreamURL != "" && c.HiveAPIKey == "":
+		e.errs = append(e.errs, errors.New("HIVE_API_KEY is required with HIVE_STREAM_URL"))
+	case c.HiveStreamURL != "" && c.AgoraAppID == "":
+		e.errs = append(e.errs, errors.New("HIVE_STREAM_URL needs AGORA_APP_ID and AGORA_APP_CERTIFICATE: the moderation bot joins the call's Agora channel"))
+	}
+	c.ModerationBanThreshold = e.int("MODERATION_BAN_THRESHOLD", 3, 1, 1000)
+	c.ModerationWindow = time.Duration(e.int("MODERATION_WINDOW_HOURS", 24, 1, 8760)) * time.Hour
+	c.ModerationBanDuration = time.Duration(e.int("MODERATION_BAN_HOURS", 24, 1, 8760)) * time.Hour
+	if c.AdminToken = e.str("ADMIN_TOKEN", ""); c.AdminToken != "" && len(c.AdminToken) < 16 {
+		e.errs = append(e.errs, errors.New("ADMIN_TOKEN must be at least 16 bytes (or unset, which leaves the operator routes unmounted)"))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/billing"
 	"github.com/rendezvous-go/rendezvous/matchmaking"
+	"github.com/rendezvous-go/rendezvous/moderation"
 	"github.com/rendezvous-go/rendezvous/optin"
 	"github.com/rendezvous-go/rendezvous/session"
 	"github.com/rendezvous-go/rendezvous/session/agora"
@@ -21,6 +22,17 @@ type dating struct {
 	queue    *matchmaking.Service
 	sessions *session.Service
 	choices  *optin.Service
+	// mod is set once moderation is built (social.go): it bans, and
+	// watches the calls.
+	mod *moderation.Service
+}
+
+// checkBan is the gate of the queue and of the call namespaces.
+func (d *dating) checkBan(ctx context.Context, userID string) error {
+	if d.mod == nil {
+		return nil
+	}
+	return d.mod.CheckBan(ctx, userID)
 }
 
 // newDating wires the loop's hand-offs, each durable:
@@ -30,7 +42,8 @@ type dating struct {
 //     an instance dies first);
 //   - a session's end job opens the choice window and schedules its
 //     auto-pass (OnEnded), or refunds both when no call took place;
-//   - users in a live session or an open choice window cannot queue.
+//   - users in a live session or an open choice window cannot queue, nor
+//     can banned users (moderation, social.go).
 func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Scheduler, log *slog.Logger) (*dating, error) {
 	refund := func(ctx context.Context, key string) error {
 		_, _, err := wallet.Refund(ctx, key)
@@ -50,6 +63,17 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 		Issuer:    issuer,
 		Notifier:  st.broker,
 		Refund:    refund,
+		OnStarted: func(ctx context.Context, s session.Session) {
+			if d.mod == nil {
+				return
+			}
+			// Never delays the call: the submission runs on its own.
+			go func() {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
+				defer cancel()
+				_ = d.mod.SubmitCall(ctx, s.ID, session.ChannelName(s.ID))
+			}()
+		},
 		OnEnded: func(ctx context.Context, s session.Session) error {
 			users := [2]string{s.Participants[0].UserID, s.Participants[1].UserID}
 			return d.choices.OpenWindow(ctx, s.ID, users, s.EndedAt)
@@ -90,6 +114,7 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 			return err
 		},
 		Refund: refund,
+		Gate:   d.checkBan,
 		Busy: func(ctx context.Context, userID string) (string, bool, error) {
 			if id, busy, err := d.sessions.Busy(ctx, userID); err != nil || busy {
 				return id, busy, err

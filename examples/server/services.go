@@ -8,6 +8,8 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/chat"
+	"github.com/rendezvous-go/rendezvous/moderation"
 	billingstripe "github.com/rendezvous-go/rendezvous/billing/stripe"
 	"github.com/rendezvous-go/rendezvous/rooms"
 )
@@ -18,6 +20,8 @@ type services struct {
 	wallet   *billing.Service
 	rooms    *rooms.Service
 	dating   *dating
+	chat     *chat.Service
+	mod      *moderation.Service
 }
 
 // newServices builds every feature on st. The hand-offs between features
@@ -25,7 +29,8 @@ type services struct {
 //   - a new account gets the wallet's sign-up bonus (auth.Config.OnSignup);
 //   - rooms schedule their expiry on the durable scheduler, whose handler
 //     is the rooms service's;
-//   - the dating loop (queue → session → choice) is wired in dating.go.
+//   - the dating loop (queue → session → choice) is wired in dating.go,
+//     chat and moderation in social.go.
 func (a *app) newServices(st *stores) (*services, error) {
 	cfg, log := a.cfg, a.log
 	wallet, err := newWallet(cfg, st.wallets, log)
@@ -53,7 +58,14 @@ func (a *app) newServices(st *stores) (*services, error) {
 		return nil, err
 	}
 	a.queue = d.queue
-	return &services{accounts: accounts, wallet: wallet, rooms: roomSvc, dating: d}, nil
+	if d.mod, err = newModeration(cfg, st, d, a.sched, log); err != nil {
+		return nil, err
+	}
+	chatSvc, err := newChat(cfg, st, accounts, log)
+	if err != nil {
+		return nil, err
+	}
+	return &services{accounts: accounts, wallet: wallet, rooms: roomSvc, dating: d, chat: chatSvc, mod: d.mod}, nil
 }
 
 // newAccounts builds accounts. Codes go to the log outside production: the

@@ -9,7 +9,9 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/chat"
 	"github.com/rendezvous-go/rendezvous/matchmaking"
+	"github.com/rendezvous-go/rendezvous/moderation"
 	"github.com/rendezvous-go/rendezvous/optin"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/session"
@@ -31,11 +33,14 @@ type stores struct {
 	queue     matchmaking.Store
 	sessions  session.Store
 	choices   optin.Store
+	chat      chat.Store
+	modEvents moderation.EventStore
+	bans      moderation.BanStore
 	pings     []func(context.Context) error
 }
 
-// ephemeral sets the rooms, the queue, the scheduler's jobs, rate limits,
-// cut-offs and fan-out up in Redis when REDIS_URL is set, else in memory.
+// ephemeral sets the rooms, the queue, bans, the scheduler's jobs, rate
+// limits, cut-offs and fan-out up in Redis when REDIS_URL is set, else in memory.
 func (a *app) ephemeral(ctx context.Context, s *stores) error {
 	if a.cfg.RedisURL == "" {
 		s.rooms = memory.NewRoomStore(rv.SystemClock)
@@ -44,6 +49,7 @@ func (a *app) ephemeral(ctx context.Context, s *stores) error {
 		s.broker = memory.NewBroker()
 		s.cutoffs = memory.NewCutoffStore(rv.SystemClock)
 		s.queue = memory.NewQueueStore()
+		s.bans = memory.NewBanStore(rv.SystemClock)
 		a.log.Info("ephemeral state: memory (set REDIS_URL to share it between instances)")
 		return nil
 	}
@@ -60,21 +66,25 @@ func (a *app) ephemeral(ctx context.Context, s *stores) error {
 	s.broker = redisstore.NewBroker(client, prefix, redisstore.WithLogger(a.log))
 	s.cutoffs = redisstore.NewCutoffStore(client, prefix)
 	s.queue = redisstore.NewQueueStore(client, prefix)
+	s.bans = redisstore.NewBanStore(client, prefix)
 	s.pings = append(s.pings, rs.Ping)
 	a.log.Info("ephemeral state: redis", "addr", client.Options().Addr, "prefix", prefix,
 		"commandTimeout", a.cfg.RedisCommandTimeout.String(), "breakerFailures", a.cfg.RedisBreakerFailures)
 	return nil
 }
 
-// durable sets accounts, wallets, video sessions, choice windows and
-// matches up in Postgres when DATABASE_URL is
+// durable sets accounts, wallets, video sessions, choice windows, matches,
+// messages and moderation events up in Postgres when DATABASE_URL is
 // set, else in memory.
 func (a *app) durable(ctx context.Context, s *stores) error {
 	if a.cfg.DatabaseURL == "" {
 		s.authStore = memory.NewAuthStore(rv.SystemClock)
 		s.wallets = memory.NewWalletStore(rv.SystemClock)
 		s.sessions = memory.NewSessionStore()
-		s.choices = memory.NewOptinStore()
+		choices := memory.NewOptinStore()
+		s.choices = choices
+		s.chat = memory.NewChatStore(choices)
+		s.modEvents = memory.NewModerationEventStore()
 		a.log.Info("durable state: memory (set DATABASE_URL to keep it)")
 		return nil
 	}
@@ -93,6 +103,8 @@ func (a *app) durable(ctx context.Context, s *stores) error {
 	s.wallets = postgres.NewWalletStore(pool)
 	s.sessions = postgres.NewSessionStore(pool)
 	s.choices = postgres.NewOptinStore(pool)
+	s.chat = postgres.NewChatStore(pool)
+	s.modEvents = postgres.NewModerationEventStore(pool)
 	s.pings = append(s.pings, ps.Ping)
 	a.log.Info("durable state: postgres", "migrated", a.cfg.DatabaseMigrate)
 	return nil
