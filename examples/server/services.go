@@ -8,9 +8,9 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/billing"
+	billingstripe "github.com/rendezvous-go/rendezvous/billing/stripe"
 	"github.com/rendezvous-go/rendezvous/chat"
 	"github.com/rendezvous-go/rendezvous/moderation"
-	billingstripe "github.com/rendezvous-go/rendezvous/billing/stripe"
 	"github.com/rendezvous-go/rendezvous/rooms"
 )
 
