@@ -19,6 +19,13 @@ import (
 // Node suite gets it too, to forge expired tokens.
 const e2eJWTSecret = "e2e-test-secret-0123456789abcdef"
 
+// The moderation webhook secret and the operators' token of the dating
+// instances, which the Node suite signs and authenticates with.
+const (
+	e2eHiveSecret = "e2e-hive-secret-0123456789"
+	e2eAdminToken = "e2e-admin-token-0123456789"
+)
+
 // TestE2E runs the Node end-to-end suite in ../../e2e (the official
 // socket.io-client against real servers backed by Redis) twice: with the
 // client's default transports (long-polling, then the upgrade to WebSocket)
@@ -86,6 +93,8 @@ func TestE2E(t *testing.T) {
 		"OPTIN_WINDOW_SECONDS":           "2",
 		"QUEUE_DISCONNECT_GRACE_SECONDS": "1",
 		"QUEUE_TICK_MS":                  "100",
+		"HIVE_WEBHOOK_SECRET":            e2eHiveSecret,
+		"ADMIN_TOKEN":                    e2eAdminToken,
 	})
 	urlDating1 := startE2EServer(t, logs, "dating-1", dating)
 	urlDating2 := startE2EServer(t, logs, "dating-2", dating)
@@ -108,6 +117,8 @@ func TestE2E(t *testing.T) {
 				"BASE_URL_CLOSE_ON_HOST_LEAVE="+urlClose,
 				"BASE_URL_DATING="+urlDating1,
 				"BASE_URL_DATING_2="+urlDating2,
+				"HIVE_WEBHOOK_SECRET="+e2eHiveSecret,
+				"ADMIN_TOKEN="+e2eAdminToken,
 				"SIO_TRANSPORTS="+mode,
 				"JWT_SECRET="+e2eJWTSecret,
 				"NO_COLOR=1",
