@@ -473,3 +473,42 @@ func schemaURL(t *testing.T) string {
 	}
 	return dbURL + sep + "search_path=" + schema
 }
+
+// Chat and moderation settings: defaults, bounds, and what goes together.
+func TestLoadConfigChatModeration(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ChatMessageRate != 5 || c.ChatMessageBurst != 20 || c.ModerationBanThreshold != 3 ||
+		c.ModerationWindow != 24*time.Hour || c.ModerationBanDuration != 24*time.Hour || c.AdminToken != "" || c.HiveStreamURL != "" {
+		t.Errorf("defaults: %+v", c)
+	}
+	bad := map[string]string{
+		"CHAT_MESSAGE_RATE": "0", "CHAT_MESSAGE_BURST": "0", "MODERATION_BAN_THRESHOLD": "0",
+		"MODERATION_WINDOW_HOURS": "x", "MODERATION_BAN_HOURS": "0", "ADMIN_TOKEN": "short",
+		"HIVE_SCREENSHOT_URL": "ftp://x",
+	}
+	_, err = loadConfig(env(bad))
+	for name := range bad {
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("error does not name %s: %v", name, err)
+		}
+	}
+	for _, c := range []struct {
+		vars map[string]string
+		want string
+	}{
+		{map[string]string{"HIVE_STREAM_URL": "https://hive.example/stream"}, "HIVE_API_KEY"},
+		{map[string]string{"HIVE_SCREENSHOT_URL": "https://hive.example/shot"}, "HIVE_STREAM_URL"},
+		{map[string]string{"HIVE_STREAM_URL": "https://hive.example/stream", "HIVE_API_KEY": "k"}, "AGORA_APP_ID"},
+	} {
+		if _, err := loadConfig(env(c.vars)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: %v, want an error naming %s", c.vars, err, c.want)
+		}
+	}
+	ok := withAgora(map[string]string{"HIVE_STREAM_URL": "https://hive.example/stream", "HIVE_API_KEY": "k", "HIVE_SCREENSHOT_URL": "https://hive.example/shot"})
+	if c, err := loadConfig(env(ok)); err != nil || c.HiveScreenshotURL == "" {
+		t.Errorf("a full Hive set-up: %v", err)
+	}
+}
