@@ -619,3 +619,39 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// failingScheduler fails its first Schedule.
+type failingScheduler struct {
+	rv.JobScheduler
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *failingScheduler) Schedule(ctx context.Context, job rv.Job) error {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return rv.ErrStoreUnavailable
+	}
+	return f.JobScheduler.Schedule(ctx, job)
+}
+
+func TestScheduleFailureLetsTheRetryApply(t *testing.T) {
+	var fs *failingScheduler
+	e := newEnv(t, func(c *moderation.Config) {
+		fs = &failingScheduler{JobScheduler: c.Scheduler, fails: 1}
+		c.Scheduler = fs
+	})
+	e.addSession("s1", "alice", "bob")
+	body := violation("s1", "bob", 0)
+	if err, _ := e.deliver(body); !errors.Is(err, rv.ErrStoreUnavailable) {
+		t.Fatalf("HandleWebhook with the scheduler down = %v, want STORE_UNAVAILABLE", err)
+	}
+	e.mustDeliver(body) // the service's retry
+	e.runJobs()
+	if e.count("bob") != 1 || len(e.actions()) != 1 {
+		t.Errorf("after a retried delivery: %d events, actions %+v; want it applied once", e.count("bob"), e.actions())
+	}
+}
