@@ -13,4 +13,7 @@ var (
 	// object with a sessionId, or whose userId is not a participant of
 	// that session.
 	ErrInvalidWebhookBody = rv.E(rv.KindInvalid, "INVALID_MODERATION_WEBHOOK", "the moderation webhook body is invalid")
+	// ErrInvalidBan: an operator's ban without a user, or of a negative or
+	// too long duration.
+	ErrInvalidBan = rv.E(rv.KindInvalid, "INVALID_BAN", "the ban is invalid")
 )

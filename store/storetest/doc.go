@@ -28,6 +28,10 @@
 //     joins and pair leases, presence and notices, and concurrent joins,
 //     removes and pops in which each entry ends paired once or removed
 //     once.
+//   - RunModeration checks a moderation.EventStore (RunModerationEvents:
+//     one event per delivery and offender under concurrent records,
+//     counts and newest-first lists) and a moderation.BanStore (RunBans:
+//     one ban of concurrent bans, expiry, lifts, seen deliveries).
 //
 // An implementation's tests call it with a constructor that returns a
 // fresh, isolated instance for each case:
