@@ -2,10 +2,12 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,5 +138,71 @@ func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error
 	if errors.As(err, &hs) {
 		hs.setHeaders(w.Header())
 	}
-	WriteJSON(w, status, ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code})
+	body := ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code}
+	if d := publicDetails(err); len(d) > 0 {
+		WriteJSON(w, status, detailedBody{ErrorBody: body, details: d})
+		return
+	}
+	WriteJSON(w, status, body)
+}
+
+// reservedKeys are the fields of ErrorBody, which details never override.
+var reservedKeys = map[string]bool{"statusCode": true, "error": true, "message": true, "code": true}
+
+// publicDetails returns the Details of err's *rv.Error that a client may
+// see: none for an internal error (whose details stay in the log).
+func publicDetails(err error) map[string]any {
+	var e *rv.Error
+	if !errors.As(err, &e) || len(e.Details) == 0 || e.Kind == rv.KindInternal {
+		return nil
+	}
+	return e.Details
+}
+
+// detailedBody is an ErrorBody followed by the error's details
+// (encodeDetails).
+type detailedBody struct {
+	ErrorBody
+	details map[string]any
+}
+
+func (b detailedBody) MarshalJSON() ([]byte, error) {
+	out, err := json.Marshal(b.ErrorBody)
+	if err != nil {
+		return nil, err
+	}
+	out = out[:len(out)-1] // the closing brace
+	for _, f := range encodeDetails(b.details) {
+		name, _ := json.Marshal(f.key)
+		out = append(out, ',')
+		out = append(out, name...)
+		out = append(out, ':')
+		out = append(out, f.value...)
+	}
+	return append(out, '}'), nil
+}
+
+// detailField is one encoded detail.
+type detailField struct {
+	key   string
+	value json.RawMessage
+}
+
+// encodeDetails encodes details in the order of their keys, leaving out
+// the keys of ErrorBody and the values that do not encode as JSON.
+func encodeDetails(details map[string]any) []detailField {
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		if !reservedKeys[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	fields := make([]detailField, 0, len(keys))
+	for _, k := range keys {
+		if v, err := json.Marshal(details[k]); err == nil {
+			fields = append(fields, detailField{k, v})
+		}
+	}
+	return fields
 }

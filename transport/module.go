@@ -93,7 +93,8 @@ func (r *Registrar) Payload(ctx context.Context, err error, attrs ...slog.Attr) 
 }
 
 // ConnectError turns err into the refusal of a connect handler in
-// namespace: the client gets a CONNECT_ERROR {"message", "data": {"code"}}.
+// namespace: the client gets a CONNECT_ERROR {"message", "data": {"code"}},
+// with the Details of err's *rendezvous.Error beside "code".
 func (r *Registrar) ConnectError(ctx context.Context, namespace string, err error) error {
 	return r.t.connectError(ctx, namespace, err)
 }
