@@ -12,7 +12,8 @@ import (
 
 // Module is one feature served by a Transport: its REST routes and its
 // Socket.IO namespaces. RoomsModule, AccountsModule, BillingModule,
-// QueueModule, SessionModule and OptinModule are the features of
+// QueueModule, SessionModule, OptinModule, ChatModule and
+// ModerationModule are the features of
 // rendezvous; a host application adds its own the same way, by listing
 // them in Config.Modules.
 type Module interface {
