@@ -113,8 +113,7 @@ var socketPrincipalKey = socketio.NewKey[auth.Principal]("transport.principal")
 // {"message": …, "data": {"code": …}}, with the error's Details beside
 // "code" (never replacing it).
 func (t *Transport) connectError(ctx context.Context, namespace string, err error) error {
-	_, p := t.public(ctx, err, slog.String("namespace", namespace))
-	d := publicDetails(err)
+	_, p, d := t.publicDetailed(ctx, err, slog.String("namespace", namespace))
 	if len(d) == 0 {
 		return &socketio.ConnectError{Message: p.Message, Data: map[string]string{"code": p.Code}}
 	}

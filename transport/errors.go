@@ -121,16 +121,27 @@ func retryAfterSeconds(err error) (int, bool) {
 // unavailable ones with a cause, are logged once with their details; the
 // client sees only the generic message.
 func (t *Transport) public(ctx context.Context, err error, attrs ...slog.Attr) (int, ErrorPayload) {
+	status, p, _ := t.publicDetailed(ctx, err, attrs...)
+	return status, p
+}
+
+// publicDetailed is public with the error's Details that a client may
+// see: none for an internal error (whose details stay in the log).
+func (t *Transport) publicDetailed(ctx context.Context, err error, attrs ...slog.Attr) (int, ErrorPayload, map[string]any) {
 	e := rv.AsError(err)
 	status := HTTPStatus(err)
 	if e.Kind == rv.KindInternal || (e.Kind == rv.KindUnavailable && e.Err != nil) {
 		t.log.LogAttrs(ctx, slog.LevelError, "request failed", append(attrs, slog.String("code", e.Code), slog.Any("err", err))...)
 	}
-	return status, ErrorPayload{Code: e.Code, Message: e.Message}
+	var details map[string]any
+	if e.Kind != rv.KindInternal {
+		details = e.Details
+	}
+	return status, ErrorPayload{Code: e.Code, Message: e.Message}, details
 }
 
 func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, p := t.public(r.Context(), err, slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	status, p, details := t.publicDetailed(r.Context(), err, slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	if secs, ok := retryAfterSeconds(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
@@ -139,8 +150,8 @@ func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error
 		hs.setHeaders(w.Header())
 	}
 	body := ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code}
-	if d := publicDetails(err); len(d) > 0 {
-		WriteJSON(w, status, detailedBody{ErrorBody: body, details: d})
+	if len(details) > 0 {
+		WriteJSON(w, status, detailedBody{ErrorBody: body, details: details})
 		return
 	}
 	WriteJSON(w, status, body)
@@ -148,16 +159,6 @@ func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error
 
 // reservedKeys are the fields of ErrorBody, which details never override.
 var reservedKeys = map[string]bool{"statusCode": true, "error": true, "message": true, "code": true}
-
-// publicDetails returns the Details of err's *rv.Error that a client may
-// see: none for an internal error (whose details stay in the log).
-func publicDetails(err error) map[string]any {
-	var e *rv.Error
-	if !errors.As(err, &e) || len(e.Details) == 0 || e.Kind == rv.KindInternal {
-		return nil
-	}
-	return e.Details
-}
 
 // detailedBody is an ErrorBody followed by the error's details
 // (encodeDetails).
