@@ -110,10 +110,20 @@ func SocketPrincipal(s *socketio.Socket) (auth.Principal, bool) {
 var socketPrincipalKey = socketio.NewKey[auth.Principal]("transport.principal")
 
 // connectError turns err into the CONNECT_ERROR a client sees:
-// {"message": …, "data": {"code": …}}.
+// {"message": …, "data": {"code": …}}, with the error's Details beside
+// "code" (never replacing it).
 func (t *Transport) connectError(ctx context.Context, namespace string, err error) error {
-	_, p := t.public(ctx, err, slog.String("namespace", namespace))
-	return &socketio.ConnectError{Message: p.Message, Data: map[string]string{"code": p.Code}}
+	_, p, d := t.publicDetailed(ctx, err, slog.String("namespace", namespace))
+	if len(d) == 0 {
+		return &socketio.ConnectError{Message: p.Message, Data: map[string]string{"code": p.Code}}
+	}
+	fields := encodeDetails(d)
+	data := make(map[string]any, len(fields)+1)
+	for _, f := range fields {
+		data[f.key] = f.value
+	}
+	data["code"] = p.Code
+	return &socketio.ConnectError{Message: p.Message, Data: data}
 }
 
 // handshakeToken takes the token from the handshake auth {"token": …} or,

@@ -33,13 +33,27 @@
 // (SessionService) serves GET /sessions/{id}, POST /sessions/{id}/end and
 // the /video namespace, where a socket that connects during a live
 // session gets session:start again. OptinModule (ChoiceService) serves
-// POST /sessions/{id}/choice; its outcome events go to /video.
+// POST /sessions/{id}/choice; its outcome events go to /video. QueueConfig
+// and SessionConfig take an optional Gate, asked at connect after the
+// token check: a user it refuses (moderation's USER_BANNED, say) gets a
+// CONNECT_ERROR before the services hear of the socket.
+//
+// ChatModule (ChatService) serves the chat of matched users: GET /matches,
+// GET and POST /matches/{id}/messages, DELETE /matches/{id}, and the /chat
+// namespace, whose sockets get message:new and match:removed.
+// ModerationModule (ModerationService) serves the moderation webhook, POST
+// /webhooks/hive, and, only when ModerationConfig.AdminToken is set, the
+// operator routes under /moderation, which need that token as a bearer
+// (ADMIN_TOKEN_INVALID otherwise).
 //
 // Errors reach clients in one shape. REST bodies keep the NestJS shape plus
 // a stable code, {"statusCode":404,"error":"Not Found","message":"room not
 // found","code":"ROOM_NOT_FOUND"}, with the status taken from the error's
 // Kind (HTTPStatus holds the one table). Socket.IO connections that are
-// refused get a CONNECT_ERROR {"message", "data": {"code"}}; failed events
+// refused get a CONNECT_ERROR {"message", "data": {"code"}}. The Details
+// of an error (rendezvous.Error.Details, such as USER_BANNED's "until")
+// are added beside the code in both, never replacing a standard field;
+// an internal error's are not shown. Failed events
 // get error:room {code, message} and, when the client asked for one, an
 // acknowledgement {"ok": false, "error": {code, message}}. Unexpected
 // errors answer a generic UNKNOWN_ERROR while the details go to the log.

@@ -2,10 +2,12 @@ package transport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -119,16 +121,27 @@ func retryAfterSeconds(err error) (int, bool) {
 // unavailable ones with a cause, are logged once with their details; the
 // client sees only the generic message.
 func (t *Transport) public(ctx context.Context, err error, attrs ...slog.Attr) (int, ErrorPayload) {
+	status, p, _ := t.publicDetailed(ctx, err, attrs...)
+	return status, p
+}
+
+// publicDetailed is public with the error's Details that a client may
+// see: none for an internal error (whose details stay in the log).
+func (t *Transport) publicDetailed(ctx context.Context, err error, attrs ...slog.Attr) (int, ErrorPayload, map[string]any) {
 	e := rv.AsError(err)
 	status := HTTPStatus(err)
 	if e.Kind == rv.KindInternal || (e.Kind == rv.KindUnavailable && e.Err != nil) {
 		t.log.LogAttrs(ctx, slog.LevelError, "request failed", append(attrs, slog.String("code", e.Code), slog.Any("err", err))...)
 	}
-	return status, ErrorPayload{Code: e.Code, Message: e.Message}
+	var details map[string]any
+	if e.Kind != rv.KindInternal {
+		details = e.Details
+	}
+	return status, ErrorPayload{Code: e.Code, Message: e.Message}, details
 }
 
 func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, p := t.public(r.Context(), err, slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	status, p, details := t.publicDetailed(r.Context(), err, slog.String("method", r.Method), slog.String("path", r.URL.Path))
 	if secs, ok := retryAfterSeconds(err); ok {
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 	}
@@ -136,5 +149,61 @@ func (t *Transport) writeError(w http.ResponseWriter, r *http.Request, err error
 	if errors.As(err, &hs) {
 		hs.setHeaders(w.Header())
 	}
-	WriteJSON(w, status, ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code})
+	body := ErrorBody{StatusCode: status, Error: http.StatusText(status), Message: p.Message, Code: p.Code}
+	if len(details) > 0 {
+		WriteJSON(w, status, detailedBody{ErrorBody: body, details: details})
+		return
+	}
+	WriteJSON(w, status, body)
+}
+
+// reservedKeys are the fields of ErrorBody, which details never override.
+var reservedKeys = map[string]bool{"statusCode": true, "error": true, "message": true, "code": true}
+
+// detailedBody is an ErrorBody followed by the error's details
+// (encodeDetails).
+type detailedBody struct {
+	ErrorBody
+	details map[string]any
+}
+
+func (b detailedBody) MarshalJSON() ([]byte, error) {
+	out, err := json.Marshal(b.ErrorBody)
+	if err != nil {
+		return nil, err
+	}
+	out = out[:len(out)-1] // the closing brace
+	for _, f := range encodeDetails(b.details) {
+		name, _ := json.Marshal(f.key)
+		out = append(out, ',')
+		out = append(out, name...)
+		out = append(out, ':')
+		out = append(out, f.value...)
+	}
+	return append(out, '}'), nil
+}
+
+// detailField is one encoded detail.
+type detailField struct {
+	key   string
+	value json.RawMessage
+}
+
+// encodeDetails encodes details in the order of their keys, leaving out
+// the keys of ErrorBody and the values that do not encode as JSON.
+func encodeDetails(details map[string]any) []detailField {
+	keys := make([]string, 0, len(details))
+	for k := range details {
+		if !reservedKeys[k] {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	fields := make([]detailField, 0, len(keys))
+	for _, k := range keys {
+		if v, err := json.Marshal(details[k]); err == nil {
+			fields = append(fields, detailField{k, v})
+		}
+	}
+	return fields
 }

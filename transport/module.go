@@ -12,7 +12,8 @@ import (
 
 // Module is one feature served by a Transport: its REST routes and its
 // Socket.IO namespaces. RoomsModule, AccountsModule, BillingModule,
-// QueueModule, SessionModule and OptinModule are the features of
+// QueueModule, SessionModule, OptinModule, ChatModule and
+// ModerationModule are the features of
 // rendezvous; a host application adds its own the same way, by listing
 // them in Config.Modules.
 type Module interface {
@@ -93,7 +94,8 @@ func (r *Registrar) Payload(ctx context.Context, err error, attrs ...slog.Attr) 
 }
 
 // ConnectError turns err into the refusal of a connect handler in
-// namespace: the client gets a CONNECT_ERROR {"message", "data": {"code"}}.
+// namespace: the client gets a CONNECT_ERROR {"message", "data": {"code"}},
+// with the Details of err's *rendezvous.Error beside "code".
 func (r *Registrar) ConnectError(ctx context.Context, namespace string, err error) error {
 	return r.t.connectError(ctx, namespace, err)
 }

@@ -55,6 +55,12 @@ type QueueConfig struct {
 	// Authenticator checks the access tokens of the endpoints and of the
 	// /queue namespace. Required; the accounts' *auth.Service.
 	Authenticator Authenticator
+	// Gate, when set, decides at connect whether userID may open a /queue
+	// socket: an error refuses it with a CONNECT_ERROR carrying the
+	// error's code and Details (moderation's USER_BANNED with "until",
+	// say), after the token check and before anything else happens for
+	// the socket (no SocketConnected, no presence).
+	Gate func(ctx context.Context, userID string) error
 }
 
 // QueueModule serves the matchmaking queue: POST /queue/join (201 when
@@ -64,7 +70,8 @@ type QueueConfig struct {
 // connected socket is reported to the service (SocketConnected; a Notice
 // it returns is sent to that socket as queue:left), refreshed every
 // PresenceTTL/3 while it stays, and reported gone once when it
-// disconnects (SocketDisconnected). Failures of these steps are logged at
+// disconnects (SocketDisconnected); QueueConfig.Gate may refuse a user's
+// sockets before any of that. Failures of these steps are logged at
 // WARN and leave the socket connected. The events the service publishes
 // (match, queue:left) reach the user's /queue sockets through the Broker.
 func QueueModule(cfg QueueConfig) Module { return &queueModule{cfg: cfg} }
@@ -100,7 +107,7 @@ func (m *queueModule) Register(r *Registrar) error {
 			return err
 		}
 	}
-	ns := r.UserNamespace(matchmaking.Namespace, m.cfg.Authenticator, nil)
+	ns := r.UserNamespace(matchmaking.Namespace, m.cfg.Authenticator, gateConnect(r, matchmaking.Namespace, m.cfg.Gate))
 	ns.OnConnected(m.connected)
 	ns.OnDisconnect(m.disconnected)
 	return nil
@@ -206,6 +213,21 @@ func (m *queueModule) disconnected(s *socketio.Socket, _ string) {
 	defer cancel()
 	if err := m.cfg.Service.SocketDisconnected(ctx, p.UserID, s.ID()); err != nil {
 		hookFailed(ctx, m.reg, s, "disconnect", err)
+	}
+}
+
+// gateConnect is the connect handler, after UserNamespace's checks, that
+// refuses the sockets whose user gate refuses; nil without a gate.
+func gateConnect(r *Registrar, namespace string, gate func(ctx context.Context, userID string) error) socketio.ConnectHandler {
+	if gate == nil {
+		return nil
+	}
+	return func(ctx context.Context, s *socketio.Socket, _ json.RawMessage) error {
+		p, _ := SocketPrincipal(s)
+		if err := gate(ctx, p.UserID); err != nil {
+			return r.ConnectError(ctx, namespace, err)
+		}
+		return nil
 	}
 }
 

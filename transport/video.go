@@ -31,6 +31,12 @@ type SessionConfig struct {
 	// Authenticator checks the access tokens of the endpoints and of the
 	// /video namespace. Required; the accounts' *auth.Service.
 	Authenticator Authenticator
+	// Gate, when set, decides at connect whether userID may open a /video
+	// socket: an error refuses it with a CONNECT_ERROR carrying the
+	// error's code and Details (moderation's USER_BANNED with "until",
+	// say), after the token check and before anything else happens for
+	// the socket (no session:start).
+	Gate func(ctx context.Context, userID string) error
 }
 
 // SessionModule serves the video calls: GET /sessions/{id} and POST
@@ -41,6 +47,7 @@ type SessionConfig struct {
 // reloaded client rejoins its call; the events the services publish
 // (session:start, session:end, and the optin feature's match:mutual and
 // match:non_mutual) reach the user's /video sockets through the Broker.
+// SessionConfig.Gate may refuse a user's sockets at connect.
 // A failure to look the session up at connect is logged at WARN and
 // leaves the socket connected.
 func SessionModule(cfg SessionConfig) Module { return &sessionModule{cfg: cfg} }
@@ -67,7 +74,7 @@ func (m *sessionModule) Register(r *Registrar) error {
 			return err
 		}
 	}
-	r.UserNamespace(session.Namespace, m.cfg.Authenticator, nil).OnConnected(m.connected)
+	r.UserNamespace(session.Namespace, m.cfg.Authenticator, gateConnect(r, session.Namespace, m.cfg.Gate)).OnConnected(m.connected)
 	return nil
 }
 
