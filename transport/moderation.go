@@ -11,6 +11,7 @@ import (
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/internal/uuid"
 	"github.com/rendezvous-go/rendezvous/moderation"
 )
 
@@ -130,7 +131,7 @@ func (m *moderationModule) events(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	userID := r.URL.Query().Get("userId")
-	if userID != "" && !isUUID(userID) {
+	if userID != "" && !uuid.Valid(userID) {
 		return ErrInvalidQuery.WithMessage("userId must be a UUID")
 	}
 	events, err := m.cfg.Service.Events(r.Context(), userID, limit)
@@ -192,30 +193,9 @@ func (m *moderationModule) lift(w http.ResponseWriter, r *http.Request) error {
 // pathUserID is the {userId} of an operator route, which must be a UUID.
 func pathUserID(r *http.Request) (string, error) {
 	id := r.PathValue("userId")
-	if !isUUID(id) {
+	if !uuid.Valid(id) {
 		return "", ErrInvalidQuery.WithMessage("the userId in the path must be a UUID")
 	}
 	return id, nil
 }
 
-// isUUID reports whether s is a UUID in its canonical text form,
-// 8-4-4-4-12 hexadecimal digits.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
