@@ -198,4 +198,3 @@ func pathUserID(r *http.Request) (string, error) {
 	}
 	return id, nil
 }
-
