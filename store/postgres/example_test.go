@@ -58,4 +58,5 @@ func ExampleMigrations() {
 	// 003_scheduler
 	// 004_code_attempts
 	// 005_dating
+	// 006_chat
 }
