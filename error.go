@@ -72,6 +72,9 @@ var (
 	ErrInvalidSignature = E(KindInvalid, "INVALID_SIGNATURE", "the webhook signature is invalid")
 	// ErrMatchNotFound: no such live match (the optin and chat features).
 	ErrMatchNotFound = E(KindNotFound, "MATCH_NOT_FOUND", "match not found")
+	// ErrInvalidCursor: a pagination cursor the server did not make (the
+	// billing and chat features).
+	ErrInvalidCursor = E(KindInvalid, "INVALID_CURSOR", "the cursor is invalid")
 )
 
 // Error is the error type of every feature package. Code is a stable,

@@ -45,7 +45,7 @@ var (
 	ErrInvalidDebitKey = rv.E(rv.KindInvalid, "INVALID_DEBIT_KEY", "the debit key is invalid")
 	// ErrInvalidCursor is returned by Transactions for a cursor it did not
 	// make.
-	ErrInvalidCursor = rv.E(rv.KindInvalid, "INVALID_CURSOR", "the cursor is invalid")
+	ErrInvalidCursor = rv.ErrInvalidCursor
 	// ErrInvalidUserID is returned for a user id that is not a UUID.
 	ErrInvalidUserID = rv.E(rv.KindInvalid, "INVALID_USER_ID", "the user id is invalid")
 )

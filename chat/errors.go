@@ -13,4 +13,14 @@ var (
 	// a clientMessageId that is empty-but-present, too long or not
 	// printable ASCII.
 	ErrInvalidMessage = rv.E(rv.KindInvalid, "INVALID_MESSAGE", "a message is 1 to 1000 characters without control characters other than newline and tab")
+	// ErrInvalidLimit: a page size below 0 or above MaxMatchLimit (Matches)
+	// or MaxMessageLimit (Messages).
+	ErrInvalidLimit = rv.E(rv.KindInvalid, "INVALID_LIMIT", "the page size is out of range")
+	// ErrInvalidCursor: a cursor the server did not make, or both before
+	// and after given to Messages.
+	ErrInvalidCursor = rv.ErrInvalidCursor
+	// ErrRateLimited: the user sends messages faster than the configured
+	// rate; the returned error is a *RateLimitError that tells when to
+	// retry.
+	ErrRateLimited = rv.ErrRateLimited.WithMessage("too many messages; slow down")
 )

@@ -20,7 +20,9 @@
 //   - WalletStore implements billing.Store: balances, the ledger and the
 //     idempotency of purchases, debits, refunds and bonuses.
 //   - SessionStore implements session.Store and OptinStore optin.Store:
-//     video sessions, choice windows and matches (one per pair of users).
+//     video sessions, choice windows and matches (one live match per
+//     pair of users); ChatStore implements chat.Store over an OptinStore's
+//     matches: their messages, and unmatching.
 //   - JobStore implements rendezvous.JobStore, the durable scheduler's
 //     store, for one process.
 //   - QueueStore implements matchmaking.Store, the dating queue: FIFO per

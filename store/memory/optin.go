@@ -13,7 +13,9 @@ var _ optin.Store = (*OptinStore)(nil)
 // OptinStore is an in-memory optin.Store. Create one with NewOptinStore;
 // it is safe for concurrent use. One mutex guards every window and match,
 // so a window is resolved exactly once and a mutual outcome writes its
-// Match in the same step. Matches are unique per pair of users. Everything
+// Match in the same step. A pair of users has one live match at most (a
+// match removed through ChatStore is gone, and the next mutual outcome
+// makes a new one). Everything
 // is kept for the life of the process; times are returned in UTC.
 type OptinStore struct {
 	mu      sync.Mutex
@@ -110,6 +112,7 @@ func (s *OptinStore) resolve(w *optin.Window, outcome optin.Outcome, matchID str
 	if pair[1] < pair[0] {
 		pair[0], pair[1] = pair[1], pair[0]
 	}
+	// pairs holds live matches only: a removed one is never taken again.
 	if id, ok := s.pairs[pair]; ok {
 		w.MatchID = id
 		return
@@ -155,6 +158,20 @@ func (s *OptinStore) OpenFor(_ context.Context, userID string, now time.Time) (o
 		}
 	}
 	return optin.Window{}, false, nil
+}
+
+// removeMatch removes the live match id (an unmatch, by ChatStore): it is
+// no longer found, and the pair's next mutual outcome makes a new match.
+// The caller holds s.mu.
+func (s *OptinStore) removeMatch(id string) {
+	m, ok := s.matches[id]
+	if !ok {
+		return
+	}
+	delete(s.matches, id)
+	if s.pairs[m.Users] == id {
+		delete(s.pairs, m.Users)
+	}
 }
 
 // Match implements optin.Store.

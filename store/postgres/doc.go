@@ -2,8 +2,9 @@
 // PostgreSQL with pgx v5: AuthStore implements auth.Store (users, verified
 // identities, refresh-token families, verification codes) and WalletStore
 // implements billing.Store (token balances, the ledger, Stripe events).
-// SessionStore implements session.Store (video sessions) and OptinStore
-// optin.Store (choice windows and matches).
+// SessionStore implements session.Store (video sessions), OptinStore
+// optin.Store (choice windows and matches) and ChatStore chat.Store (the
+// messages of a match, unmatching).
 //
 // # Schema and migrations
 //
@@ -66,6 +67,18 @@
 // User ids there are text in the "C" collation, ordered byte by byte as Go
 // orders strings.
 //
+// Migration 006_chat makes matches removable and adds the messages:
+//
+//	matches         + removed_at (an unmatch; NULL while live),
+//	                last_activity, message_count (the last Seq); the
+//	                UNIQUE pair becomes a partial unique index on live
+//	                matches, so a pair's next mutual outcome after an
+//	                unmatch makes a new match; partial indexes list a
+//	                user's live matches by last_activity
+//	messages        id, match_id, seq (UNIQUE per match, the history's
+//	                index), sender_id, text, client_message_id (UNIQUE
+//	                per match and sender when given), created_at
+//
 // # Atomicity
 //
 // Each store method is one statement or one transaction. Rotating a
@@ -74,5 +87,7 @@
 // token revokes the family in a transaction that is committed although
 // the call returns auth.ErrRefreshReused. A choice or an expiry locks its
 // window with SELECT … FOR UPDATE and inserts a mutual outcome's match in
-// the same transaction, ON CONFLICT on the pair taking the existing one.
+// the same transaction, ON CONFLICT on the pair taking the existing live
+// one. A message locks its match's row and increments message_count for
+// its Seq in the same transaction.
 package postgres

@@ -23,8 +23,11 @@ var _ optin.Store = (*OptinStore)(nil)
 // Choose and Expire run in one transaction that locks the window's row
 // (SELECT ... FOR UPDATE), so a window is resolved exactly once; a mutual
 // outcome inserts the pair's match in the same transaction, ON CONFLICT on
-// the sorted pair of users taking the existing match, so a Match exists
-// exactly when an outcome is mutual and a pair of users has one at most.
+// the sorted pair of users taking the existing live match, so a Match
+// exists exactly when an outcome is mutual and a pair of users has one
+// live match at most. A match removed by the chat feature (an unmatch) is
+// not found and never taken again: the next mutual outcome of the pair
+// makes a new one.
 // Times are kept to the microsecond and returned in UTC.
 //
 // Session and match ids must be UUIDs (the services make sure of it); an
@@ -155,9 +158,11 @@ func resolve(ctx context.Context, tx pgx.Tx, w *optin.Window, outcome optin.Outc
 	}
 	// DO UPDATE (a no-op) rather than DO NOTHING, so that RETURNING gives
 	// the existing row's id.
-	err := tx.QueryRow(ctx, `INSERT INTO matches (id, user_lo, user_hi, session_id, created_at)
-		VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (user_lo, user_hi) DO UPDATE SET user_lo = matches.user_lo
+	// The conflict is with the pair's live match (the partial unique index
+	// of migration 006): a removed one is never taken again.
+	err := tx.QueryRow(ctx, `INSERT INTO matches (id, user_lo, user_hi, session_id, created_at, last_activity)
+		VALUES ($1, $2, $3, $4, $5, $5)
+		ON CONFLICT (user_lo, user_hi) WHERE removed_at IS NULL DO UPDATE SET user_lo = matches.user_lo
 		RETURNING id::text`, matchID, lo, hi, w.SessionID, now).Scan(&w.MatchID)
 	if err != nil {
 		return fmt.Errorf("postgres: insert match: %w", err)
@@ -231,7 +236,7 @@ func (s *OptinStore) Match(ctx context.Context, id string) (optin.Match, error) 
 		return optin.Match{}, optin.ErrMatchNotFound
 	}
 	var m optin.Match
-	err := s.pool.QueryRow(ctx, `SELECT id::text, user_lo, user_hi, session_id::text, created_at FROM matches WHERE id = $1`, id).
+	err := s.pool.QueryRow(ctx, `SELECT id::text, user_lo, user_hi, session_id::text, created_at FROM matches WHERE id = $1 AND removed_at IS NULL`, id).
 		Scan(&m.ID, &m.Users[0], &m.Users[1], &m.SessionID, &m.CreatedAt)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):

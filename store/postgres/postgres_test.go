@@ -138,7 +138,7 @@ func TestMigrateConcurrentlyAndRepeatedly(t *testing.T) {
 	if got := versions(t, pool); len(got) != len(ms) || int(got[len(got)-1]) != ms[len(ms)-1].Version {
 		t.Errorf("versions recorded = %v, want one per migration (%d)", got, len(ms))
 	}
-	want := []string{"choice_windows", "identities", "matches", "moderation_events", "refresh_families", "refresh_tokens", "rendezvous_jobs", postgres.MigrationsTable,
+	want := []string{"choice_windows", "identities", "matches", "messages", "moderation_events", "refresh_families", "refresh_tokens", "rendezvous_jobs", postgres.MigrationsTable,
 		"sessions", "stripe_events", "users", "verification_codes", "wallet_transactions", "wallets"}
 	got := tables(t, pool)
 	if len(got) != len(want) {
@@ -166,7 +166,7 @@ func TestMigrateDownAndUpAgain(t *testing.T) {
 	if err := postgres.Migrate(ctx, pool); err != nil {
 		t.Fatalf("Migrate after MigrateDown: %v", err)
 	}
-	if got := tables(t, pool); len(got) != 14 {
+	if got := tables(t, pool); len(got) != 15 {
 		t.Errorf("tables after migrating up again = %v", got)
 	}
 }

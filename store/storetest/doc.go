@@ -23,6 +23,10 @@
 //   - RunOptin checks an optin.Store: the rules of a choice, one resolution
 //     of a window under concurrent choices and expiries, a Match exactly
 //     when an outcome is mutual, and one Match per pair of users.
+//   - RunChat checks a chat.Store over its optin.Store: the order and
+//     cursors of Matches, Seqs without gaps under concurrent senders, one
+//     message per clientMessageId, the history queries, participants, and
+//     Unmatch (gone for both; a new mutual outcome makes a new match).
 //   - RunQueue checks a matchmaking.Store: every method's rules, FIFO
 //     pairs, lone waiters that stay, pops across many queue keys, stale
 //     joins and pair leases, presence and notices, and concurrent joins,
