@@ -2,6 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,5 +109,65 @@ func TestDatingLoopOnEmbeddedDefault(t *testing.T) {
 	// The one token each was spent: the next join is 402.
 	if r := authed(t, "POST", base+"/queue/join", users[0].token, `{"region":"embedded"}`); r.status != 402 {
 		t.Fatalf("join without tokens: %d %s", r.status, r.body)
+	}
+}
+
+// With Agora and Hive configured, each starting call is submitted to Hive
+// with the moderation bot's own subscriber identity, and session:start
+// carries real AccessToken2 credentials.
+func TestCallsAreSubmittedToHive(t *testing.T) {
+	got := make(chan map[string]any, 4)
+	hiveSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if r.Header.Get("Authorization") != "Bearer hive-key" || json.NewDecoder(r.Body).Decode(&body) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		got <- body
+	}))
+	defer hiveSrv.Close()
+	base, _ := start(t, withAgora(map[string]string{
+		"SIGNUP_BONUS_TOKENS": "1", "QUEUE_TICK_MS": "50",
+		"HIVE_STREAM_URL": hiveSrv.URL + "/stream", "HIVE_API_KEY": "hive-key",
+	}))
+	const wait = 30 * time.Second
+	var videos []*siotest.Client
+	for range 2 {
+		tok := authedSignup(t, base)
+		c := siotestDial(t, base)
+		if p, err := c.Connect(session.Namespace, map[string]string{"token": tok}, wait); err != nil || p.Type != 0 {
+			t.Fatalf("connect /video: %+v %v", p, err)
+		}
+		videos = append(videos, c)
+		if r := authed(t, "POST", base+"/queue/join", tok, `{"region":"hive"}`); r.status != 201 {
+			t.Fatalf("join: %d %s", r.status, r.body)
+		}
+	}
+	var starts []session.StartEvent
+	for _, c := range videos {
+		raw, err := c.WaitEvent(session.Namespace, session.EventStart, wait)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s session.StartEvent
+		if err := json.Unmarshal(raw, &s); err != nil || s.RTC == nil || s.RTM == nil || !strings.HasPrefix(s.RTC.Token, "007") {
+			t.Fatalf("session:start without Agora credentials: %s", raw)
+		}
+		starts = append(starts, s)
+	}
+	var sub map[string]any
+	select {
+	case sub = <-got:
+	case <-time.After(wait):
+		t.Fatal("no submission reached Hive")
+	}
+	if sub["sessionId"] != starts[0].SessionID || sub["channel"] != starts[0].ChannelName || sub["appId"] != starts[0].RTC.AppID ||
+		sub["noRecording"] != true || !strings.HasPrefix(fmt.Sprint(sub["token"]), "007") {
+		t.Fatalf("submission %v for %+v", sub, starts[0])
+	}
+	for _, s := range starts {
+		if uid, _ := sub["uid"].(float64); uint32(uid) == s.RTC.UID || uid == 0 || sub["token"] == s.RTC.Token {
+			t.Fatalf("the bot's identity %v is a participant's %+v", sub, s.RTC)
+		}
 	}
 }
