@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rendezvous-go/rendezvous/internal/seqcursor"
 	"github.com/rendezvous-go/rendezvous/internal/uuid"
 )
 
@@ -47,27 +48,14 @@ func decodeMatchCursor(s string) (*MatchCursor, error) {
 }
 
 // encodeMessageCursor returns the opaque cursor of the messages beside Seq
-// seq: base64url of "s1.<seq>".
-func encodeMessageCursor(seq int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(messageCursorPrefix + strconv.FormatInt(seq, 10)))
-}
+// seq.
+func encodeMessageCursor(seq int64) string { return seqcursor.Encode(messageCursorPrefix, seq) }
 
 // decodeMessageCursor returns the Seq a cursor of encodeMessageCursor
 // holds: 0 for the empty cursor, ErrInvalidCursor for any other string.
 func decodeMessageCursor(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || len(b) > 32 {
-		return 0, ErrInvalidCursor
-	}
-	digits, ok := strings.CutPrefix(string(b), messageCursorPrefix)
+	seq, ok := seqcursor.Decode(messageCursorPrefix, s)
 	if !ok {
-		return 0, ErrInvalidCursor
-	}
-	seq, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || seq < 1 || strconv.FormatInt(seq, 10) != digits {
 		return 0, ErrInvalidCursor
 	}
 	return seq, nil
