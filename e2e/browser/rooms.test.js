@@ -58,6 +58,23 @@ test("a host creates a room, a guest joins by code, both see each other, the hos
   await hasText(member(guest, "Bob").getByTestId("member-presence"), /^online$/);
   await visible(id(guest, "room-locked"));
 
+  // A lost connection comes back by itself, with back-off.
+  const attempts = await guest.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const m = window.rendezvousDemo.manager;
+        const seen = [];
+        m.on("reconnect_attempt", (n) => seen.push(n));
+        m.on("open", () => resolve(seen));
+        m.ws.close();
+      }),
+  );
+  assert.deepEqual(attempts, [1]);
+  await hasText(id(guest, "connection"), /^online$/);
+  await hasText(id(guest, "room-status"), /^Connected\.$/);
+  await count(guest, "member", 2);
+  await hasText(member(host, "Bob").getByTestId("member-presence"), /^online$/);
+
   await member(host, "Bob").getByTestId("kick").click();
   await hasText(id(guest, "room-over-reason"), /kicked/);
   await count(host, "member", 1);
@@ -74,7 +91,7 @@ test("a host creates a room, a guest joins by code, both see each other, the hos
   await guest.context().close();
 });
 
-test("the host transfers the host role and closes the room", T, async () => {
+test("the host hands the host role over, a member leaves, the new host closes the room", T, async () => {
   const a = await openPage(browser);
   const b = await openPage(browser);
   await id(a, "create-name").fill("Carol");
@@ -90,8 +107,20 @@ test("the host transfers the host role and closes the room", T, async () => {
   await visible(id(b, "close-room"));
   await hidden(id(a, "close-room"));
 
+  // A third member leaves by itself; the host closes the room for the rest.
+  const c = await openPage(browser);
+  await id(c, "join-code").fill(await id(a, "room-code").textContent());
+  await id(c, "join-name").fill("Eve");
+  await id(c, "join-submit").click();
+  await count(a, "member", 3);
+  await id(c, "leave-room").click();
+  await hasText(id(c, "room-over-reason"), /You left/);
+  await hasText(id(b, "room-status"), /Eve left/);
+  await count(b, "member", 2);
+
   await id(b, "close-room").click();
   for (const page of [a, b]) await hasText(id(page, "room-over-reason"), /closed \(HOST_CLOSED\)/);
+  await c.context().close();
 
   await a.context().close();
   await b.context().close();

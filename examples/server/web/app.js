@@ -11,8 +11,21 @@ const store = window.sessionStorage;
 
 // ------------------------------------------------------------ helpers
 
-/** Calls the REST API; throws an Error with .code on an error answer. */
-async function api(method, path, { body, token } = {}) {
+/**
+ * Calls the REST API; throws an Error with .code on an error answer. An
+ * expired access token (me.token) is refreshed once with the cookie.
+ */
+async function api(method, path, opts = {}) {
+  try {
+    return await call(method, path, opts);
+  } catch (err) {
+    if (err.code !== "TOKEN_EXPIRED" || !opts.token || opts.token !== me.token) throw err;
+    await refreshAccess();
+    return call(method, path, { ...opts, token: me.token });
+  }
+}
+
+async function call(method, path, { body, token } = {}) {
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -238,6 +251,13 @@ async function resumeRoom() {
 // ------------------------------------------------------------ dating
 
 const me = { token: "", user: null, session: null, countdown: null, match: null, chatMatchId: "" };
+
+/** Exchanges the refresh cookie for a new access token. */
+async function refreshAccess() {
+  const { accessToken } = await call("POST", "auth/refresh");
+  me.token = accessToken;
+  store.setItem("accessToken", accessToken);
+}
 const auth = () => ({ token: me.token });
 let queue, video, chat;
 
@@ -277,7 +297,18 @@ function userSockets() {
     loadMatches();
   });
   for (const s of [queue, video, chat]) {
-    s.on("connect_error", (err) => fail({ code: err.data?.code, message: err.message }));
+    s.on("connect_error", async (err) => {
+      if (err.data?.code === "TOKEN_EXPIRED") {
+        try {
+          await refreshAccess();
+          s.connect();
+          return;
+        } catch (e) {
+          err = e;
+        }
+      }
+      fail({ code: err.data?.code ?? err.code, message: err.message });
+    });
   }
 }
 
@@ -458,24 +489,27 @@ document.getElementById("chat-form").addEventListener(
   }),
 );
 
-/** After a reload: the stored access token, else the refresh cookie. */
+/**
+ * After a reload: the stored access token (api() refreshes it with the
+ * cookie once it has expired).
+ */
 async function resumeAccount() {
-  let token = store.getItem("accessToken");
-  if (!token) return;
+  me.token = store.getItem("accessToken") ?? "";
+  if (!me.token) return;
   try {
-    me.token = token;
-    await signedIn(await api("GET", "users/me", { token }));
+    await signedIn(await api("GET", "users/me", { token: me.token }));
   } catch (err) {
-    if (err.status !== 401) return fail(err);
-    try {
-      ({ accessToken: token } = await api("POST", "auth/refresh"));
-      me.token = token;
-      await signedIn(await api("GET", "users/me", { token }));
-    } catch {
+    if (err.status === 401) {
+      me.token = "";
       store.removeItem("accessToken");
+      return;
     }
+    fail(err);
   }
 }
+
+// For debugging from the console (and the browser tests): the connection.
+window.rendezvousDemo = { manager };
 
 show(store.getItem("view") ?? "rooms");
 resumeRoom();
