@@ -4,6 +4,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/rendezvous-go/rendezvous/transport"
 )
@@ -30,7 +31,7 @@ func (webAppModule) Register(r *transport.Registrar) error {
 	if err != nil {
 		return err
 	}
-	assets := http.StripPrefix(r.Prefix()+"/app/", http.FileServerFS(files))
+	assets := r.Prefix() + "/app/"
 	if err := r.Handle(transport.Route{
 		Method: http.MethodGet, Path: "/{$}", Unthrottled: true,
 		Handler: func(w http.ResponseWriter, req *http.Request) error {
@@ -48,9 +49,14 @@ func (webAppModule) Register(r *transport.Registrar) error {
 	return r.Handle(transport.Route{
 		Method: http.MethodGet, Path: "/app/", Unthrottled: true,
 		Handler: func(w http.ResponseWriter, req *http.Request) error {
+			// Files only, no listing; the page itself is served at "/".
+			name := strings.TrimPrefix(req.URL.Path, assets)
+			if fi, err := fs.Stat(files, name); err != nil || fi.IsDir() || name == "index.html" {
+				return transport.ErrRouteNotFound
+			}
 			w.Header().Set("X-Content-Type-Options", "nosniff")
 			w.Header().Set("Cache-Control", "no-cache")
-			assets.ServeHTTP(w, req)
+			http.ServeFileFS(w, req, files, name)
 			return nil
 		},
 	})

@@ -54,6 +54,12 @@ func TestWebApp(t *testing.T) {
 			if res, _ := get("/app/sio.js"); res.StatusCode != http.StatusOK {
 				t.Fatalf("GET app/sio.js: %d", res.StatusCode)
 			}
+			// Files only: no listing, no unknown file, no second copy of the page.
+			for _, path := range []string{"/app/", "/app/nothing.js", "/app/index.html", "/app/../go.mod"} {
+				if res, body := get(path); res.StatusCode != http.StatusNotFound || !strings.Contains(body, "ROUTE_NOT_FOUND") {
+					t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
+				}
+			}
 			// The API still answers beside the page, and unknown paths too.
 			if res, _ := get("/healthz"); res.StatusCode != http.StatusOK {
 				t.Fatalf("GET healthz: %d", res.StatusCode)
