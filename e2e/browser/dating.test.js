@@ -43,6 +43,7 @@ test("two strangers meet in a call, both choose MATCH, and chat", T, async () =>
     await visible(id(page, "no-video"));
     await hasText(id(page, "countdown"), /^[0-3]$/);
     await hasText(id(page, "balance"), /^2$/);
+    assert.equal(await id(page, "queue-join").isDisabled(), true);
   }
   await snap(a, "dating-call");
 
@@ -60,6 +61,7 @@ test("two strangers meet in a call, both choose MATCH, and chat", T, async () =>
     await count(page, "match", 1);
     await visible(id(page, "chat"));
   }
+  assert.equal(await id(a, "queue-join").isDisabled(), false);
   await hasText(id(a, "match-name"), /^Ben$/);
   await hasText(id(b, "match-name"), /^Ana$/);
   await hasText(id(a, "chat-partner"), /^Ben$/);

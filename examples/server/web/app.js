@@ -277,12 +277,14 @@ function userSockets() {
   video.on("match:mutual", ({ sessionId, matchId }) => {
     if (me.session?.sessionId !== sessionId) return;
     $("outcome").textContent = "It's a match! Say hello in the chat.";
+    $("queue-join").disabled = false;
     $("outcome").dataset.outcome = "mutual";
     loadMatches().then(() => openChat(matchId));
   });
   video.on("match:non_mutual", ({ sessionId }) => {
     if (me.session?.sessionId !== sessionId) return;
     $("outcome").textContent = "No match this time.";
+    $("queue-join").disabled = false;
     $("outcome").dataset.outcome = "non_mutual";
   });
   video.on("moderation:action", ({ action, reason, until }) => {
@@ -398,7 +400,9 @@ function startCall(s) {
   $("no-video").hidden = s.rtc !== null;
   $("rtc-info").hidden = s.rtc === null;
   if (s.rtc) $("rtc-info").textContent = `Agora channel ${s.channelName} (app ${s.rtc.appId}, uid ${s.rtc.uid}).`;
+  $("queue-join").disabled = true; // no queueing during a call or its choice
   if (fresh) {
+    document.getElementById("call").scrollIntoView({ block: "nearest" });
     $("call-status").textContent = "Connected to your partner.";
     $("choice").hidden = true;
     $("outcome").textContent = "";
@@ -424,6 +428,7 @@ function endCall({ sessionId, reason }) {
   const why = { timeout: "Time is up.", ended: "The call was ended.", token_error: "The call could not start.", moderation: "The call was ended by moderation." };
   $("call-status").textContent = why[reason] ?? "The call ended.";
   if (reason === "timeout" || reason === "ended") $("choice").hidden = false;
+  else $("queue-join").disabled = false;
 }
 
 async function choose(choice) {
