@@ -92,12 +92,14 @@ func (s *Service) HandleGrace(ctx context.Context, job rv.Job) error {
 	if err != nil || !removed {
 		return err
 	}
-	refundErr := s.refundOrSchedule(ctx, e.DebitKey)
-	if err := s.cfg.Store.PutNotice(ctx, userID, Notice{Reason: ReasonDisconnected, Refunded: refundErr == nil}); err != nil {
+	// The notice is kept before the refund, so that a client that sees its
+	// token back and reconnects finds it. Refunded is true as for Leave:
+	// the token comes back now or through the durable refund job.
+	if err := s.cfg.Store.PutNotice(ctx, userID, Notice{Reason: ReasonDisconnected, Refunded: true}); err != nil {
 		s.cfg.Logger.Warn("matchmaking: grace notice lost", "user", userID, "err", err)
 	}
-	if refundErr != nil {
-		return fmt.Errorf("matchmaking: refund of %s after the grace: %w", userID, refundErr)
+	if err := s.refundOrSchedule(ctx, e.DebitKey); err != nil {
+		return fmt.Errorf("matchmaking: refund of %s after the grace: %w", userID, err)
 	}
 	return nil
 }
