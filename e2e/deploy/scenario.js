@@ -338,7 +338,10 @@ async function main() {
     assert.ok(Date.parse(e.endedAt) >= second.endAt, `session:end ${JSON.stringify(e)} before endAt`);
   }
   log(`the call started before the failures ended at ${new Date(second.endAt).toISOString()}`);
-  assert.equal((await choose(c, second.id, "MATCH")).status, "pending");
+  // C's MATCH lands inside the window, unless this machine is so slow that
+  // the window closed first; either way the outcome is the auto-pass.
+  const late = await choose(c, second.id, "MATCH");
+  assert.ok(late.status === "pending" || late.outcome === "non_mutual", `C's choice: ${JSON.stringify(late)}`);
   for (const u of [c, d]) {
     assert.deepEqual(await once(u.video, "match:non_mutual"), { sessionId: second.id, outcome: "non_mutual" });
   }
