@@ -30,7 +30,8 @@ import (
 // instances, then a call during which one instance stops (SIGTERM) and
 // another is killed (SIGKILL). The clients reconnect through nginx by
 // themselves, the call still ends at its time and its choice window still
-// closes, and every wallet shows one debit per join.
+// closes, every wallet shows one debit per join, and no instance logs an
+// error.
 //
 // nginx's sticky hash pins a client address to an instance, so each client
 // connects from a loopback address of its own (127.0.0.x) that the test
@@ -181,6 +182,11 @@ func TestDeployBehindNginx(t *testing.T) {
 		t.Fatalf("the scenario failed after %s (%v): %s", took, err, failure)
 	}
 	t.Logf("the scenario passed in %s", took)
+	for _, p := range instances {
+		if line, ok := p.waitLog(0, func(l map[string]any) bool { return l["level"] == "ERROR" }); ok {
+			t.Errorf("server %s logged an error: %v", p.name, line)
+		}
+	}
 }
 
 // stopGracefully sends SIGTERM to p and waits for it to exit 0.
