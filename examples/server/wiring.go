@@ -60,6 +60,7 @@ func newTransport(cfg config, st *stores, svc *services, log *slog.Logger) (*tra
 			transport.OptinModule(transport.OptinConfig{Service: svc.dating.choices, Authenticator: svc.accounts}),
 			transport.ChatModule(transport.ChatConfig{Service: svc.chat, Authenticator: svc.accounts}),
 			transport.ModerationModule(transport.ModerationConfig{Service: svc.mod, AdminToken: cfg.AdminToken}),
+			apiDocsModule{},
 		},
 		Broker:            st.broker,
 		Prefix:            cfg.APIPrefix,
