@@ -1,0 +1,8 @@
+// Package check validates the API descriptions of package api with
+// maintained libraries, in a module of its own so that the main module's
+// consumers never download them: the OpenAPI document (../openapi.json,
+// read from disk) is parsed and validated as OpenAPI 3.1 by
+// github.com/pb33f/libopenapi and github.com/pb33f/libopenapi-validator,
+// and sample requests and responses are checked against its schemas.
+// `make test` runs it (target apicheck).
+package check
