@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -273,6 +276,67 @@ func TestServesAPIDocuments(t *testing.T) {
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !bytes.Equal(body, want) {
 			t.Errorf("GET %s: %d %q, %d bytes", path, res.StatusCode, res.Header.Get("Content-Type"), len(body))
+		}
+	}
+}
+
+// TestOpenAPICodesExist: every error code that api/openapi.json lists is
+// a code of the module (a string literal of its non-test source), so that
+// a typo in the document cannot go unnoticed.
+func TestOpenAPICodesExist(t *testing.T) {
+	var src strings.Builder
+	err := filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "testdata" || (path != "../.." && strings.HasPrefix(d.Name(), "."))) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".go") && !strings.HasSuffix(path, "_test.go") {
+			b, err := os.ReadFile(path)
+			src.Write(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := src.String()
+	var codes []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch n := v.(type) {
+		case map[string]any:
+			if p, ok := n["properties"].(map[string]any); ok {
+				if c, ok := p["code"].(map[string]any); ok {
+					if e, ok := c["enum"].([]any); ok {
+						for _, x := range e {
+							codes = append(codes, x.(string))
+						}
+					}
+				}
+			}
+			for _, x := range n {
+				walk(x)
+			}
+		case []any:
+			for _, x := range n {
+				walk(x)
+			}
+		}
+	}
+	var tree any
+	if err := json.Unmarshal(api.OpenAPI(), &tree); err != nil {
+		t.Fatal(err)
+	}
+	walk(tree)
+	if len(codes) < 100 {
+		t.Fatalf("only %d codes listed", len(codes))
+	}
+	for _, c := range codes {
+		if !strings.Contains(all, `"`+c+`"`) {
+			t.Errorf("code %s is not defined in the module", c)
 		}
 	}
 }
