@@ -77,9 +77,13 @@ unit:
 	$$with $(GO) test -race -count=1 -timeout 8m ./...
 	cd $(TESTSERVERS_DIR) && $(GO) test -race -count=1 ./...
 
-# The nested module ./api/check validates api/openapi.json with libopenapi,
-# a dependency the root module's consumers never download.
+# The nested module ./api/check validates api/openapi.json with libopenapi
+# and api/asyncapi.json against the official AsyncAPI JSON Schema (the npm
+# package @asyncapi/specs, pinned by api/check/package-lock.json):
+# dependencies the root module's consumers never download.
 apicheck:
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix api/check --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the AsyncAPI schema validation will skip"; fi
 	cd api/check && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fuzz:

@@ -11,5 +11,6 @@
 // code: examples/server compares the documented routes with the mounted
 // ones both ways and checks that every event constant is documented, and
 // the nested module api/check validates the OpenAPI document with
-// libopenapi.
+// libopenapi and the AsyncAPI document against the AsyncAPI 3.0.0 JSON
+// Schema.
 package api

@@ -125,9 +125,9 @@ func diff(a, b []string) []string {
 }
 
 // TestAsyncAPIDocumentsEveryEvent checks the AsyncAPI document's structure
-// (no AsyncAPI JSON Schema is available as a Go module, so it is checked
-// here with encoding/json) and that every event constant of the feature
-// packages is a message of its namespace's channel.
+// with encoding/json (api/check validates it against the AsyncAPI JSON
+// Schema) and that every event constant of the feature packages is a
+// message of its namespace's channel.
 func TestAsyncAPIDocumentsEveryEvent(t *testing.T) {
 	type ref struct {
 		Ref string `json:"$ref"`
