@@ -179,6 +179,11 @@ func TestServerTrafficMatchesOpenAPI(t *testing.T) {
 	do("POST", "/rooms/"+code+"/rejoin", "", "Authorization", "Bearer "+roomToken)
 	do("POST", "/rooms/"+code+"/rejoin", "")
 	do("GET", "/rooms/"+code, "", "Origin", "https://elsewhere.example") // allowed: CORS_ORIGINS is *
+	do("GET", "/rooms/"+strings.ToLower(code), "")
+	do("GET", "/rooms/not-a-code!", "")
+	_, small, _ := do("POST", "/rooms", `{"displayName":"Host","maxUsers":1}`)
+	do("POST", "/rooms/"+field(small, "roomCode")+"/join", `{"displayName":"Late"}`)
+	do("POST", "/rooms/"+code+"/rejoin", "", "Authorization", "Bearer "+field(small, "token"))
 
 	// Accounts.
 	_, b, res := do("POST", "/auth/signup-anonymous", "")
@@ -203,6 +208,9 @@ func TestServerTrafficMatchesOpenAPI(t *testing.T) {
 	do("POST", "/auth/login/start", `{"email":"nobody"}`)
 	do("POST", "/auth/login/start", `{"email":"nobody@example.com"}`)
 	do("POST", "/auth/login", `{"email":"nobody@example.com","code":"000000"}`)
+	do("POST", "/auth/login", `{"code":"000000"}`)
+	do("POST", "/auth/verify-email", `{"phone":"+33612345678"}`, "Authorization", access)
+	do("POST", "/auth/signup-anonymous", `{"x":1}`)
 
 	// Wallet.
 	do("GET", "/tokens/packs", "")
@@ -227,6 +235,11 @@ func TestServerTrafficMatchesOpenAPI(t *testing.T) {
 	do("POST", "/sessions/"+missing+"/end", "", "Authorization", access)
 	do("POST", "/sessions/"+missing+"/choice", `{"choice":"MATCH"}`, "Authorization", access)
 	do("POST", "/sessions/"+missing+"/choice", `{"choice":"maybe"}`, "Authorization", access)
+	do("GET", "/sessions/not-a-uuid", "", "Authorization", access)
+	do("POST", "/sessions/not-a-uuid/end", `{}`, "Authorization", access)
+	do("POST", "/sessions/not-a-uuid/choice", `{"choice":"PASS"}`, "Authorization", access)
+	do("POST", "/queue/join", `{"region":"eu","preferences":[1]}`, "Authorization", access)
+	do("POST", "/queue/join", `{}`, "Authorization", access)
 
 	// Chat.
 	do("GET", "/matches", "", "Authorization", access)
@@ -235,9 +248,16 @@ func TestServerTrafficMatchesOpenAPI(t *testing.T) {
 	do("POST", "/matches/"+missing+"/messages", `{"text":"hi"}`, "Authorization", access)
 	do("POST", "/matches/"+missing+"/messages", `{"text":""}`, "Authorization", access)
 	do("DELETE", "/matches/"+missing, "", "Authorization", access)
+	do("GET", "/matches/not-a-uuid/messages?before=x", "", "Authorization", access)
+	do("POST", "/matches/not-a-uuid/messages", `{"text":"hi"}`, "Authorization", access)
+	do("DELETE", "/matches/not-a-uuid", "", "Authorization", access)
+	do("GET", "/matches?cursor=nonsense", "", "Authorization", access)
 
 	// Moderation.
 	do("POST", "/webhooks/hive", `{"sessionId":"s"}`, "x-hive-signature", "00", "x-hive-timestamp", "1")
+	do("POST", "/webhooks/hive", `not json`)
+	do("POST", "/webhooks/stripe", `{}`)
+	do("POST", "/moderation/bans/"+uuid.New(), `{"hours":1}`, "Authorization", "Bearer wrong")
 	do("GET", "/moderation/events", "")
 	do("GET", "/moderation/events?limit=5", "", "Authorization", admin)
 	do("GET", "/moderation/events?userId=nope", "", "Authorization", admin)
