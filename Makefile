@@ -33,9 +33,9 @@ STRIPE_MOCK_VERSION := v0.203.0
 TESTSERVERS_DIR := testservers
 TESTSERVERS     := $(CURDIR)/bin/testservers
 
-.PHONY: test deps e2e-deps stripe-mock build unit fuzz vet bench testservers
+.PHONY: test deps e2e-deps stripe-mock build unit fuzz vet bench testservers apicheck
 
-test: deps vet build unit fuzz
+test: deps vet build unit fuzz apicheck
 
 deps: e2e-deps stripe-mock
 
@@ -76,6 +76,15 @@ unit:
 	fi; \
 	$$with $(GO) test -race -count=1 -timeout 8m ./...
 	cd $(TESTSERVERS_DIR) && $(GO) test -race -count=1 ./...
+
+# The nested module ./api/check validates api/openapi.json with libopenapi
+# and api/asyncapi.json against the official AsyncAPI JSON Schema (the npm
+# package @asyncapi/specs, pinned by api/check/package-lock.json):
+# dependencies the root module's consumers never download.
+apicheck:
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix api/check --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the AsyncAPI schema validation will skip"; fi
+	cd api/check && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

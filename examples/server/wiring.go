@@ -61,6 +61,7 @@ func newTransport(cfg config, st *stores, svc *services, log *slog.Logger) (*tra
 			transport.ChatModule(transport.ChatConfig{Service: svc.chat, Authenticator: svc.accounts}),
 			transport.ModerationModule(transport.ModerationConfig{Service: svc.mod, AdminToken: cfg.AdminToken}),
 			webAppModule{},
+			apiDocsModule{},
 		},
 		Broker:            st.broker,
 		Prefix:            cfg.APIPrefix,
