@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -62,10 +63,11 @@ type conn struct {
 	finalized bool
 	lingering bool
 
-	ws        *wsConn // active WebSocket transport (nil while polling)
-	probe     *wsConn // WebSocket being upgraded to
-	probing   bool    // an upgrade is in progress (probe reserved)
-	upgrading bool    // the probe was answered: polling requests return at once
+	ws        *wsConn     // active WebSocket transport (nil while polling)
+	wsActive  atomic.Bool // ws was set: the session moved to WebSocket
+	probe     *wsConn     // WebSocket being upgraded to
+	probing   bool        // an upgrade is in progress (probe reserved)
+	upgrading bool        // the probe was answered: polling requests return at once
 
 	// Polling transport.
 	queue      [][]byte
