@@ -156,7 +156,7 @@ func (r *Registry) ObserveHTTP(route, method string, status int, d time.Duration
 	if r == nil {
 		return
 	}
-	r.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	r.httpRequests.WithLabelValues(route, method, statusLabel(status)).Inc()
 	r.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
 }
 
@@ -296,6 +296,21 @@ func (c socketCollector) Collect(ch chan<- prometheus.Metric) {
 	f(func(namespace, transport string, n int) {
 		ch <- prometheus.MustNewConstMetric(c.r.socketsDesc, prometheus.GaugeValue, float64(n), namespace, transport)
 	})
+}
+
+// statusLabels are the labels of the HTTP statuses, made once.
+var statusLabels = func() (l [600]string) {
+	for i := range l {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+func statusLabel(status int) string {
+	if status >= 0 && status < len(statusLabels) {
+		return statusLabels[status]
+	}
+	return strconv.Itoa(status)
 }
 
 // clip bounds a label value.
