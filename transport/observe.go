@@ -105,6 +105,7 @@ func (t *Transport) initObserve(scfg *socketio.Config) {
 		scfg.OnEventIn = m.ObserveEventIn
 		scfg.OnEventOut = m.ObserveEventOut
 		scfg.OnSlowClient = m.ObserveSlowClient
+		scfg.OnRefused = m.ObserveRefusal
 	}
 }
 

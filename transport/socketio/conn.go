@@ -699,10 +699,12 @@ func (c *conn) dispatch(p *socketPacket) {
 			return
 		}
 		if !c.allow() {
+			c.refused("RATE_LIMITED")
 			c.send(encodeMessage(sioConnectError, p.Nsp, -1, c.srv.rateLimitedPayload))
 			return
 		}
 		if n == nil {
+			c.refused("INVALID_NAMESPACE")
 			c.send(encodeMessage(sioConnectError, p.Nsp, -1, invalidNamespacePayload))
 			return
 		}
@@ -723,6 +725,13 @@ func (c *conn) dispatch(p *socketPacket) {
 	default:
 		c.srv.log.Debug("socketio: unexpected packet type from client", "sid", c.sid, "type", p.Type)
 		c.closeWith("parse error", closeNotify)
+	}
+}
+
+// refused reports a CONNECT refused by the server to Config.OnRefused.
+func (c *conn) refused(code string) {
+	if f := c.srv.cfg.OnRefused; f != nil {
+		f(code)
 	}
 }
 

@@ -13,6 +13,7 @@ type observed struct {
 	mu                    sync.Mutex
 	in, out               map[string]int
 	connected, disconnect []string
+	refused               []string
 }
 
 func (o *observed) config() Config {
@@ -27,6 +28,11 @@ func (o *observed) config() Config {
 		OnEventOut: func(ns, ev string, n int) {
 			o.mu.Lock()
 			o.out[ns+" "+ev] += n
+			o.mu.Unlock()
+		},
+		OnRefused: func(code string) {
+			o.mu.Lock()
+			o.refused = append(o.refused, code)
 			o.mu.Unlock()
 		},
 		OnSocketConnected: func(s *Socket) {
@@ -107,6 +113,15 @@ func TestObservers(t *testing.T) {
 	if got := counts(srv); got != "/chat websocket 1" {
 		t.Fatalf("CountSockets after a disconnect: %q", got)
 	}
+	b.send("40/nope,")
+	if msg := b.next(); !strings.HasPrefix(msg, "44/nope,") {
+		t.Fatalf("CONNECT to an unknown namespace: %q", msg)
+	}
+	o.get(func() {
+		if strings.Join(o.refused, ",") != "INVALID_NAMESPACE" {
+			t.Errorf("refused: %v", o.refused)
+		}
+	})
 }
 
 // A polling socket is counted as such until it upgrades.

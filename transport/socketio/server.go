@@ -139,6 +139,11 @@ type Config struct {
 	// Socket.EmitWithAck, Namespace.Emit) with the number of sockets it was
 	// written to.
 	OnEventOut func(namespace, event string, n int)
+	// OnRefused is called when the server itself refuses a namespace
+	// CONNECT, with "RATE_LIMITED" (Config.EventRate) or
+	// "INVALID_NAMESPACE"; the refusals of ConnectHandlers are not
+	// reported.
+	OnRefused func(code string)
 	// OnSlowClient is called when a WebSocket client is disconnected for
 	// reading too slowly (its backlog is full, or a write timed out).
 	OnSlowClient func()
