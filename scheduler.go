@@ -179,6 +179,12 @@ type SchedulerConfig struct {
 	// Backoff is the delay before the next attempt of a job whose attempt
 	// number attempt (1 for the first) failed. Default DefaultJobBackoff.
 	Backoff func(attempt int) time.Duration
+	// OnClaim, when set, is told of every job this Scheduler claimed,
+	// before its handler runs: its kind, its Attempt (above 1 for a job
+	// claimed again: retried, or taken over after a lost lease) and its
+	// lag, the time from its Due to now. It must be fast (a metrics
+	// histogram). Default none.
+	OnClaim func(kind string, attempt int, lag time.Duration)
 }
 
 // DefaultJobBackoff is the default SchedulerConfig.Backoff: 1 s after the
@@ -455,6 +461,9 @@ func (s *Scheduler) RunDue(ctx context.Context) (n int, err error) {
 // when the claim was lost.
 func (s *Scheduler) execute(ctx context.Context, c Claim) error {
 	attrs := []slog.Attr{slog.String("job", c.Job.Key), slog.String("kind", c.Job.Kind), slog.Int("attempt", c.Job.Attempt)}
+	if f := s.cfg.OnClaim; f != nil {
+		f(c.Job.Kind, c.Job.Attempt, s.cfg.Clock.Now().Sub(c.Job.Due))
+	}
 	var err error
 	if h := s.handler(c.Job.Kind); h == nil {
 		err = errNoHandler

@@ -556,3 +556,33 @@ func ExampleScheduler() {
 	// ending session 42 (attempt 1)
 	// due after 45 s: 1
 }
+
+// OnClaim sees every claim with its attempt and its lag after Due.
+func TestSchedulerOnClaim(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	h := newHarness(t, rv.SchedulerConfig{
+		Backoff: func(int) time.Duration { return 10 * time.Second },
+		OnClaim: func(kind string, attempt int, lag time.Duration) {
+			mu.Lock()
+			seen = append(seen, fmt.Sprintf("%s#%d+%v", kind, attempt, lag))
+			mu.Unlock()
+		},
+	})
+	h.s.Handle("k", func(_ context.Context, job rv.Job) error {
+		if job.Attempt == 1 {
+			return errors.New("once")
+		}
+		return nil
+	})
+	h.schedule("j", "k", time.Second)
+	h.clock.Advance(3 * time.Second)
+	h.runDue(1) // 2 s late; fails
+	h.clock.Advance(10 * time.Second)
+	h.runDue(1) // claimed again at its new due time
+	mu.Lock()
+	defer mu.Unlock()
+	if got := strings.Join(seen, ","); got != "k#1+2s,k#2+0s" {
+		t.Errorf("OnClaim saw %s", got)
+	}
+}

@@ -402,8 +402,14 @@ func (s *Service) Run(ctx context.Context) error {
 	t := time.NewTicker(s.cfg.TickInterval)
 	defer t.Stop()
 	for {
-		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+		made, err := s.Tick(ctx)
+		if err != nil && ctx.Err() == nil {
 			s.cfg.Logger.Error("matchmaking: tick failed", "err", err)
+		}
+		if err == nil && s.cfg.OnTick != nil {
+			if waiting, werr := s.cfg.Store.Waiting(ctx); werr == nil {
+				s.cfg.OnTick(made, waiting)
+			}
 		}
 		select {
 		case <-ctx.Done():

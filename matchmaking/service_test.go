@@ -676,3 +676,45 @@ func TestJoiningUserIsNotQueued(t *testing.T) {
 		t.Fatal("Leave took a joining entry")
 	}
 }
+
+// OnTick is told of each tick of Run: the pairs made and who is left.
+func TestRunOnTick(t *testing.T) {
+	ticks := make(chan [2]int, 1000)
+	w := newWallet()
+	rec := &recorder{paired: make(chan matchmaking.Pair, 1)}
+	svc, err := matchmaking.New(matchmaking.Config{
+		Store: memory.NewQueueStore(), Debit: w.Debit, Refund: w.Refund, OnPair: rec.OnPair,
+		TickInterval: 50 * time.Millisecond,
+		OnTick: func(pairs, waiting int) {
+			select {
+			case ticks <- [2]int{pairs, waiting}:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, u := range []string{uuid.New(), uuid.New(), uuid.New()} {
+		w.fund(u, 1)
+		if _, err := svc.Join(ctx, u, "eu", nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	select {
+	case got := <-ticks:
+		if got != [2]int{1, 1} {
+			t.Fatalf("first tick reported %v, want 1 pair and 1 waiting", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("OnTick was not called")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

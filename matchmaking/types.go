@@ -173,6 +173,10 @@ type Config struct {
 	Clock rv.Clock
 	// Logger receives failures that cannot be returned. Default: silent.
 	Logger *slog.Logger
+	// OnTick, when set, is told after each tick of Run the pairs it made
+	// and the users left waiting (Store.Waiting, read for it), for
+	// metrics. A tick that failed is not reported. Default none.
+	OnTick func(pairs, waiting int)
 
 	// TickInterval is the time between two pairing ticks of Run, 50 ms to
 	// 60 s. Default 500 ms.

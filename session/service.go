@@ -102,9 +102,12 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Session, error) 
 	for i, u := range req.Users {
 		sess.Participants[i] = Participant{UserID: u.UserID, DebitKey: u.DebitKey, RTCUID: uids[i], RTMUserID: pseudonym()}
 	}
-	sess, _, err := s.cfg.Store.Create(ctx, sess)
+	sess, created, err := s.cfg.Store.Create(ctx, sess)
 	if err != nil {
 		return Session{}, err
+	}
+	if created && s.cfg.OnLiveChange != nil {
+		s.cfg.OnLiveChange(1, "")
 	}
 	if !sess.Live() {
 		return sess, nil
@@ -221,6 +224,7 @@ func (s *Service) Terminate(ctx context.Context, id string, reason EndReason) (S
 	if err != nil || !ended {
 		return sess, err
 	}
+	s.ended(sess)
 	if sess.EndReason.OffersChoice() && s.cfg.OnEnded != nil {
 		// The end job runs OnEnded again and retries it until it works, so
 		// a failure here delays the window but does not lose it.
@@ -281,8 +285,12 @@ func (s *Service) HandleEnd(ctx context.Context, job rv.Job) error {
 		if now.Before(sess.EndAt.Add(-EndTolerance)) {
 			return fmt.Errorf("session: the end job of %s fired at %s, before the end at %s", id, now.Format(time.RFC3339Nano), sess.EndAt.Format(time.RFC3339Nano))
 		}
-		if sess, _, err = s.cfg.Store.End(ctx, id, ReasonTimeout, now); err != nil {
+		var ended bool
+		if sess, ended, err = s.cfg.Store.End(ctx, id, ReasonTimeout, now); err != nil {
 			return err
+		}
+		if ended {
+			s.ended(sess)
 		}
 	}
 	switch {
@@ -376,6 +384,13 @@ func (s *Service) Busy(ctx context.Context, userID string) (sessionID string, bu
 		return "", false, err
 	}
 	return sess.ID, true, nil
+}
+
+// ended tells Config.OnLiveChange of a session that this Service ended.
+func (s *Service) ended(sess Session) {
+	if s.cfg.OnLiveChange != nil {
+		s.cfg.OnLiveChange(-1, sess.EndReason)
+	}
 }
 
 // Lookup returns session id, whoever asks: ErrSessionNotFound for an

@@ -85,6 +85,8 @@ type env struct {
 	ended    sync.Map // session id → OnEnded calls (*atomic.Int32)
 	started  sync.Map // session id → OnStarted calls (*atomic.Int32)
 	endedErr atomic.Pointer[error]
+	live     atomic.Int32 // the sum of OnLiveChange's deltas
+	reasons  sync.Map     // end reason → OnLiveChange calls (*atomic.Int32)
 }
 
 func newEnv(t *testing.T, withIssuer bool) *env {
@@ -97,6 +99,13 @@ func newEnv(t *testing.T, withIssuer bool) *env {
 			n, _ := e.refunds.LoadOrStore(key, new(atomic.Int32))
 			n.(*atomic.Int32).Add(1)
 			return nil
+		},
+		OnLiveChange: func(delta int, reason session.EndReason) {
+			e.live.Add(int32(delta))
+			if delta < 0 {
+				n, _ := e.reasons.LoadOrStore(string(reason), new(atomic.Int32))
+				n.(*atomic.Int32).Add(1)
+			}
 		},
 		OnStarted: func(_ context.Context, s session.Session) {
 			n, _ := e.started.LoadOrStore(s.ID, new(atomic.Int32))
@@ -731,5 +740,32 @@ func TestOnStarted(t *testing.T) {
 	failed := e.start(request())
 	if n := e.count(&e.started, failed.ID); n != 0 || failed.EndReason != session.ReasonTokenError {
 		t.Fatalf("OnStarted ran %d times for a session whose credentials failed (%+v)", n, failed)
+	}
+}
+
+// OnLiveChange counts each session once when it starts and once when it
+// ends, however many times it is driven or hung up.
+func TestOnLiveChange(t *testing.T) {
+	e := newEnv(t, true)
+	req := request()
+	s := e.start(req)
+	e.start(req) // driven again: not a new session
+	other := e.start(request())
+	if n := e.live.Load(); n != 2 {
+		t.Fatalf("live %d after two starts, want 2", n)
+	}
+	if _, err := e.svc.End(e.ctx, s.Participants[0].UserID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.End(e.ctx, s.Participants[1].UserID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	e.runDue() // the end job of s, and the timeout of other
+	if n := e.live.Load(); n != 0 {
+		t.Fatalf("live %d after both ended, want 0", n)
+	}
+	if e.count(&e.reasons, string(session.ReasonEnded)) != 1 || e.count(&e.reasons, string(session.ReasonTimeout)) != 1 {
+		t.Errorf("ends by reason: ended %d, timeout %d; want 1 and 1 (%s)", e.count(&e.reasons, string(session.ReasonEnded)), e.count(&e.reasons, string(session.ReasonTimeout)), other.ID)
 	}
 }

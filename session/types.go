@@ -207,6 +207,12 @@ type Config struct {
 	// feature's submission to its service runs from here, in a goroutine of
 	// its own. Default none.
 	OnStarted func(ctx context.Context, s Session)
+	// OnLiveChange, when set, is told of every session this Service
+	// creates (delta 1, reason "") and ends (delta -1, with its reason),
+	// each exactly once over all instances: summed over them, the deltas
+	// count the live sessions. It must be fast (a metrics counter).
+	// Default none.
+	OnLiveChange func(delta int, reason EndReason)
 	// Clock tells the time. Default rendezvous.SystemClock.
 	Clock rv.Clock
 	// Logger receives failures that cannot be returned. Default: silent.

@@ -114,6 +114,7 @@ var socketPrincipalKey = socketio.NewKey[auth.Principal]("transport.principal")
 // "code" (never replacing it).
 func (t *Transport) connectError(ctx context.Context, namespace string, err error) error {
 	_, p, d := t.publicDetailed(ctx, err, slog.String("namespace", namespace))
+	t.cfg.Metrics.ObserveRefusal(p.Code)
 	if len(d) == 0 {
 		return &socketio.ConnectError{Message: p.Message, Data: map[string]string{"code": p.Code}}
 	}

@@ -45,7 +45,7 @@ func (m *billingModule) Register(r *Registrar) error {
 		{Method: "POST", Path: "/tokens/purchase", Handler: withUser(m.purchase)},
 		// Stripe calls from a few addresses and retries on failure: no
 		// per-IP throttle, and the signature is the authentication.
-		{Method: "POST", Path: "/webhooks/stripe", Handler: m.stripeWebhook, Unthrottled: true},
+		{Method: "POST", Path: "/webhooks/stripe", Handler: m.stripeWebhook, Unthrottled: true, Webhook: "stripe"},
 	} {
 		if err := r.Handle(rt); err != nil {
 			return err

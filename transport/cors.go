@@ -23,7 +23,7 @@ func (t *Transport) originAllowed(r *http.Request) bool {
 	if origin == "" || slices.Contains(t.cfg.CORSOrigins, "*") || t.originListed(origin) {
 		return true
 	}
-	t.log.Info("origin refused", "origin", clip(origin), "method", r.Method, "path", clip(r.URL.Path))
+	t.log.InfoContext(r.Context(), "origin refused", "origin", clip(origin), "method", r.Method, "path", clip(r.URL.Path))
 	return false
 }
 

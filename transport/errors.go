@@ -129,6 +129,7 @@ func (t *Transport) public(ctx context.Context, err error, attrs ...slog.Attr) (
 // see: none for an internal error (whose details stay in the log).
 func (t *Transport) publicDetailed(ctx context.Context, err error, attrs ...slog.Attr) (int, ErrorPayload, map[string]any) {
 	e := rv.AsError(err)
+	t.observeError(e)
 	status := HTTPStatus(err)
 	if e.Kind == rv.KindInternal || (e.Kind == rv.KindUnavailable && e.Err != nil) {
 		t.log.LogAttrs(ctx, slog.LevelError, "request failed", append(attrs, slog.String("code", e.Code), slog.Any("err", err))...)

@@ -97,6 +97,7 @@ func (t *Transport) socketHandler() http.Handler {
 		origin := r.Header.Get("Origin")
 		if t.handshakes != nil && r.Method != http.MethodOptions && r.URL.Query().Get("sid") == "" {
 			if ok, after := t.handshakes.allow(limitKey(t.clientIP(r)), t.cfg.Clock.Now()); !ok {
+				t.cfg.Metrics.ObserveRefusal(ErrRateLimited.Code)
 				if origin != "" && t.originAllowed(r) {
 					t.setCORSHeaders(w.Header(), origin)
 				}

@@ -75,7 +75,7 @@ func (m *moderationModule) Register(r *Registrar) error {
 	routes := []Route{
 		// The moderation service calls from a few addresses and retries:
 		// no per-IP throttle, and the signature is the authentication.
-		{Method: "POST", Path: "/webhooks/hive", Handler: m.webhook, Unthrottled: true},
+		{Method: "POST", Path: "/webhooks/hive", Handler: m.webhook, Unthrottled: true, Webhook: "hive"},
 	}
 	if m.cfg.AdminToken != "" {
 		m.admin = sha256.Sum256([]byte(m.cfg.AdminToken))

@@ -40,6 +40,10 @@ type Route struct {
 	// Unthrottled exempts the route from the per-IP rate limit
 	// (Config.ThrottleLimit), as for a webhook called from a few addresses.
 	Unthrottled bool
+	// Webhook names the provider of a webhook route ("stripe", say): its
+	// outcomes are counted by Config.Metrics (rendezvous_webhooks_total).
+	// Default "": not a webhook.
+	Webhook string
 }
 
 // Registrar is what a Transport gives its modules: the registration of

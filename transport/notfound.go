@@ -28,7 +28,7 @@ func (t *Transport) mountCatchAll(mux *http.ServeMux) {
 	if _, p := mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: pattern}}); p == pattern {
 		return
 	}
-	mux.Handle(pattern, t.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle(pattern, t.Observed(pattern, t.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var allow []string
 		for _, m := range probeMethods {
 			probe := r.WithContext(r.Context())
@@ -42,5 +42,5 @@ func (t *Transport) mountCatchAll(mux *http.ServeMux) {
 			return
 		}
 		t.writeError(w, r, methodNotAllowed{allow: allow})
-	})))
+	}))))
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	rv "github.com/rendezvous-go/rendezvous"
+	"github.com/rendezvous-go/rendezvous/metrics"
 	"github.com/rendezvous-go/rendezvous/transport/socketio"
 )
 
@@ -126,6 +127,17 @@ type Config struct {
 
 	// Logger receives request failures. Default: silent.
 	Logger *slog.Logger
+	// AccessLog logs one INFO line per HTTP request to Logger (method,
+	// route pattern, status, duration, client IP and request id), and gives
+	// each request an id: its X-Request-Id when sane, else a random one, set
+	// on the response and carried by every line logged with the request's
+	// context (RequestIDHandler). Default off.
+	AccessLog bool
+	// Metrics receives the Prometheus metrics of the HTTP requests (by
+	// route pattern), the Socket.IO sockets and events, the refusals, the
+	// broker's deliveries, the webhooks and the server-side failures.
+	// Default nil: no metrics, at no cost.
+	Metrics *metrics.Registry
 }
 
 // Transport serves the REST API and the Socket.IO endpoint.
@@ -190,7 +202,7 @@ func New(cfg Config) (*Transport, error) {
 		return nil, err
 	}
 	t := &Transport{cfg: cfg, log: cfg.Logger}
-	t.io = socketio.NewServer(socketio.Config{
+	scfg := socketio.Config{
 		PingInterval:   cfg.PingInterval,
 		PingTimeout:    cfg.PingTimeout,
 		ConnectTimeout: cfg.ConnectTimeout,
@@ -200,7 +212,10 @@ func New(cfg Config) (*Transport, error) {
 		EventBurst:     cfg.EventBurst,
 		OnJoin:         t.follow,
 		OnLeave:        t.unfollow,
-	})
+	}
+	t.initObserve(&scfg)
+	t.io = socketio.NewServer(scfg)
+	t.startObserve()
 	t.initLimits()
 	reg := &Registrar{t: t}
 	for _, m := range cfg.Modules {
@@ -287,6 +302,10 @@ func (t *Transport) unfollow(namespace string, rooms []string) {
 // serve has no local sockets), and an event without a target is dropped:
 // broadcasting to a whole namespace is never implied by a missing target.
 func (t *Transport) deliver(ev rv.Event) {
+	if m := t.cfg.Metrics; m != nil {
+		start := time.Now()
+		defer func() { m.ObserveDelivery(time.Since(start)) }()
+	}
 	if ev.Target == "" {
 		t.log.Warn("event without a target dropped", "namespace", ev.Namespace, "event", ev.Name)
 		return
@@ -318,21 +337,22 @@ func (t *Transport) deliver(ev rv.Event) {
 func (t *Transport) Mount(mux *http.ServeMux) {
 	p := t.cfg.Prefix
 	paths := map[string][]string{}
+	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, t.Observed(pattern, h)) }
 	for _, rt := range t.routes {
-		h := t.handle(rt.Handler)
+		h := t.handle(t.observeWebhook(rt.Webhook, rt.Handler))
 		if !rt.Unthrottled {
 			h = t.throttle(rt.Method+" "+rt.Path, h)
 		}
-		mux.Handle(rt.Method+" "+p+rt.Path, t.cors(h))
+		handle(rt.Method+" "+p+rt.Path, t.cors(h))
 		paths[rt.Path] = append(paths[rt.Path], rt.Method)
 	}
 	for path, methods := range paths {
-		mux.Handle("OPTIONS "+p+path, t.preflight(methods))
+		handle("OPTIONS "+p+path, t.preflight(methods))
 	}
-	mux.HandleFunc("GET "+p+"/healthz", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET "+p+"/healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("GET "+p+"/readyz", t.handle(func(w http.ResponseWriter, r *http.Request) error {
+	}))
+	handle("GET "+p+"/readyz", t.handle(func(w http.ResponseWriter, r *http.Request) error {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := t.cfg.Ready(ctx); err != nil {
@@ -341,7 +361,7 @@ func (t *Transport) Mount(mux *http.ServeMux) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 		return nil
 	}))
-	mux.Handle(t.cfg.SocketIOPath, t.socketHandler())
+	handle(t.cfg.SocketIOPath, t.socketHandler())
 	t.mountCatchAll(mux)
 }
 
@@ -361,7 +381,7 @@ func (t *Transport) handle(h HandlerFunc) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				t.log.Error("handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
+				t.log.ErrorContext(r.Context(), "handler panic", "method", r.Method, "path", r.URL.Path, "panic", p)
 				t.writeError(w, r, errors.New("panic"))
 			}
 		}()
@@ -380,7 +400,7 @@ func (t *Transport) throttle(route string, next http.Handler) http.Handler {
 		ok, after, err := t.cfg.Limiter.Allow(r.Context(), "http:"+route+":"+t.clientIP(r), t.cfg.ThrottleLimit, t.cfg.ThrottleWindow)
 		if err != nil {
 			// Fail open: an unreachable limiter store must not take the API down.
-			t.log.Warn("rate limiter failed; request allowed", "err", err)
+			t.log.WarnContext(r.Context(), "rate limiter failed; request allowed", "err", err)
 		} else if !ok {
 			t.writeError(w, r, retryAfter{err: ErrRateLimited, after: after})
 			return

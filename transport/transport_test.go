@@ -18,6 +18,7 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/billing"
+	"github.com/rendezvous-go/rendezvous/metrics"
 	"github.com/rendezvous-go/rendezvous/rooms"
 	"github.com/rendezvous-go/rendezvous/store/memory"
 	"github.com/rendezvous-go/rendezvous/transport"
@@ -58,6 +59,8 @@ type options struct {
 	clock            rv.Clock
 	logger           *slog.Logger
 	presenceTTL      time.Duration
+	metrics          *metrics.Registry
+	accessLog        bool
 }
 
 // codeBox is a CodeSender that keeps the last code sent to each
@@ -139,6 +142,7 @@ func newStack(t testing.TB, o options) *stack {
 		CORSOrigins: o.cors, Ready: o.ready, EventRate: o.eventRate,
 		MaxSocketsPerUser: o.maxSockets, ConnectRate: o.connectRate,
 		TrustProxy: o.trustProxy, TrustedProxies: o.trustedProxies, Clock: o.clock, Logger: o.logger,
+		Metrics: o.metrics, AccessLog: o.accessLog,
 	})
 	if err != nil {
 		t.Fatal(err)

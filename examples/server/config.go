@@ -17,6 +17,13 @@ type config struct {
 	Port       int
 	Production bool
 	LogLevel   string
+	// Host is the bind address of the public listener ("": every
+	// interface).
+	Host string
+	// Metrics serves GET /metrics (METRICS, default true).
+	Metrics bool
+	// DebugAddr is the address of the pprof listener ("": none).
+	DebugAddr string
 
 	JWTSecret          []byte
 	JWTSecretGenerated bool
@@ -208,6 +215,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 	e := &envReader{get: getenv}
 	var c config
 	c.Port = e.int("PORT", 3000, 0, 65535)
+	e.observability(&c)
 	c.Production = strings.EqualFold(e.str("NODE_ENV", ""), "production") || e.bool("PRODUCTION", false)
 	c.LogLevel = strings.ToLower(e.str("LOG_LEVEL", "info"))
 	switch c.LogLevel {

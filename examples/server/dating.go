@@ -63,6 +63,9 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 		Issuer:    issuer,
 		Notifier:  st.broker,
 		Refund:    refund,
+		OnLiveChange: func(delta int, reason session.EndReason) {
+			st.metrics.ObserveSession(delta, string(reason))
+		},
 		OnStarted: func(ctx context.Context, s session.Session) {
 			if d.mod == nil {
 				return
@@ -115,6 +118,7 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 		},
 		Refund: refund,
 		Gate:   d.checkBan,
+		OnTick: st.metrics.ObserveTick,
 		Busy: func(ctx context.Context, userID string) (string, bool, error) {
 			if id, busy, err := d.sessions.Busy(ctx, userID); err != nil || busy {
 				return id, busy, err

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -31,6 +32,7 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 	"github.com/rendezvous-go/rendezvous/auth"
 	"github.com/rendezvous-go/rendezvous/matchmaking"
+	"github.com/rendezvous-go/rendezvous/metrics"
 	"github.com/rendezvous-go/rendezvous/store/postgres"
 	"github.com/rendezvous-go/rendezvous/transport"
 )
@@ -70,17 +72,22 @@ func run(ctx context.Context, getenv func(string) string, logOut io.Writer, read
 		return err
 	}
 	defer a.close()
-	ln, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	ln, err := net.Listen("tcp", listenAddr(cfg))
 	if err != nil {
 		return err
 	}
 	return a.serve(ctx, ln, ready)
 }
 
+// listenAddr is the public listener's address: HOST (every interface when
+// empty) and PORT.
+func listenAddr(cfg config) string { return net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)) }
+
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	// Every line logged with a request's context carries its id.
+	return slog.New(transport.RequestIDHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})))
 }
 
 // migrateOnly applies the Postgres migrations of DATABASE_URL and exits.
@@ -108,6 +115,7 @@ type app struct {
 	transport *transport.Transport
 	sched     *rv.Scheduler
 	queue     *matchmaking.Service
+	metrics   *metrics.Registry // nil when METRICS is false
 	closers   []func() error
 }
 
@@ -122,7 +130,7 @@ type app struct {
 func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) error {
 	conns := new(connCount)
 	srv := &http.Server{
-		Handler:           a.transport.Handler(),
+		Handler:           a.handler(),
 		ReadHeaderTimeout: a.cfg.HTTPReadTimeout,
 		ReadTimeout:       a.cfg.HTTPReadTimeout,
 		WriteTimeout:      a.cfg.HTTPWriteTimeout,
@@ -130,6 +138,13 @@ func (a *app) serve(ctx context.Context, ln net.Listener, ready chan<- string) e
 		MaxHeaderBytes:    a.cfg.HTTPMaxHeaderBytes,
 		ConnState:         conns.track,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	if a.cfg.DebugAddr != "" {
+		stopDebug, err := a.startDebug(a.cfg.DebugAddr)
+		if err != nil {
+			return err
+		}
+		defer stopDebug()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

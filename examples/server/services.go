@@ -45,7 +45,7 @@ func (a *app) newServices(st *stores) (*services, error) {
 	}
 	// One scheduler per instance, all over the same job store: room expiry
 	// is its first job.
-	if a.sched, err = rv.NewScheduler(rv.SchedulerConfig{Store: st.jobs, Logger: log}); err != nil {
+	if a.sched, err = rv.NewScheduler(rv.SchedulerConfig{Store: st.jobs, Logger: log, OnClaim: st.metrics.ObserveJob}); err != nil {
 		return nil, err
 	}
 	roomSvc, err := newRooms(cfg, st, log, a.sched)

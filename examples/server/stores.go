@@ -11,6 +11,7 @@ import (
 	"github.com/rendezvous-go/rendezvous/billing"
 	"github.com/rendezvous-go/rendezvous/chat"
 	"github.com/rendezvous-go/rendezvous/matchmaking"
+	"github.com/rendezvous-go/rendezvous/metrics"
 	"github.com/rendezvous-go/rendezvous/moderation"
 	"github.com/rendezvous-go/rendezvous/optin"
 	"github.com/rendezvous-go/rendezvous/rooms"
@@ -37,6 +38,8 @@ type stores struct {
 	modEvents moderation.EventStore
 	bans      moderation.BanStore
 	pings     []func(context.Context) error
+	// metrics receives the features' hooks (nil: no metrics).
+	metrics *metrics.Registry
 }
 
 // ephemeral sets the rooms, the queue, bans, the scheduler's jobs, rate

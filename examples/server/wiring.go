@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rendezvous-go/rendezvous/metrics"
 	"github.com/rendezvous-go/rendezvous/transport"
 )
 
@@ -16,6 +17,9 @@ import (
 // fails.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
 	a := &app{cfg: cfg, log: log}
+	if cfg.Metrics {
+		a.metrics = metrics.New()
+	}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -27,10 +31,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if cfg.Production && slices.Contains(cfg.CORSOrigins, "*") {
 		log.Warn("CORS_ORIGINS is \"*\" in production: any web site may call the API from its visitors' browsers")
 	}
-	var st stores
+	st := stores{metrics: a.metrics}
 	if err = a.ephemeral(ctx, &st); err != nil {
 		return nil, err
 	}
+	st.broker = instrumentBroker(st.broker, a.metrics)
 	if err = a.durable(ctx, &st); err != nil {
 		return nil, err
 	}
@@ -80,5 +85,7 @@ func newTransport(cfg config, st *stores, svc *services, log *slog.Logger) (*tra
 		PingTimeout:       time.Duration(cfg.SocketIOPingTimeoutMS) * time.Millisecond,
 		ConnectTimeout:    cfg.SocketIOConnectTimeout,
 		Logger:            log,
+		AccessLog:         true,
+		Metrics:           st.metrics,
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -62,10 +63,11 @@ type conn struct {
 	finalized bool
 	lingering bool
 
-	ws        *wsConn // active WebSocket transport (nil while polling)
-	probe     *wsConn // WebSocket being upgraded to
-	probing   bool    // an upgrade is in progress (probe reserved)
-	upgrading bool    // the probe was answered: polling requests return at once
+	ws        *wsConn     // active WebSocket transport (nil while polling)
+	wsActive  atomic.Bool // ws was set: the session moved to WebSocket
+	probe     *wsConn     // WebSocket being upgraded to
+	probing   bool        // an upgrade is in progress (probe reserved)
+	upgrading bool        // the probe was answered: polling requests return at once
 
 	// Polling transport.
 	queue      [][]byte
@@ -697,10 +699,12 @@ func (c *conn) dispatch(p *socketPacket) {
 			return
 		}
 		if !c.allow() {
+			c.refused("RATE_LIMITED")
 			c.send(encodeMessage(sioConnectError, p.Nsp, -1, c.srv.rateLimitedPayload))
 			return
 		}
 		if n == nil {
+			c.refused("INVALID_NAMESPACE")
 			c.send(encodeMessage(sioConnectError, p.Nsp, -1, invalidNamespacePayload))
 			return
 		}
@@ -721,6 +725,13 @@ func (c *conn) dispatch(p *socketPacket) {
 	default:
 		c.srv.log.Debug("socketio: unexpected packet type from client", "sid", c.sid, "type", p.Type)
 		c.closeWith("parse error", closeNotify)
+	}
+}
+
+// refused reports a CONNECT refused by the server to Config.OnRefused.
+func (c *conn) refused(code string) {
+	if f := c.srv.cfg.OnRefused; f != nil {
+		f(code)
 	}
 }
 

@@ -207,6 +207,18 @@ func (n *Namespace) OnRateLimited(h EventHandler) {
 	n.hmu.Unlock()
 }
 
+// registered returns event when it has a handler of its own (On), and ""
+// otherwise.
+func (n *Namespace) registered(event string) string {
+	n.hmu.RLock()
+	_, ok := n.handlers[event]
+	n.hmu.RUnlock()
+	if ok {
+		return event
+	}
+	return ""
+}
+
 // handler returns the handler of event, or the OnRateLimited handler when
 // limited and event has a handler, or nil.
 func (n *Namespace) handler(event string, limited bool) EventHandler {
@@ -237,6 +249,9 @@ func (n *Namespace) Emit(room string, event string, args ...any) {
 	targets := n.members(room)
 	for _, s := range *targets {
 		s.write(msg)
+	}
+	if f := n.srv.cfg.OnEventOut; f != nil {
+		f(n.name, event, len(*targets))
 	}
 	releaseMembers(targets)
 }
@@ -428,6 +443,9 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 	n.hmu.RUnlock()
 	if hc != nil {
 		n.runConnected(hc, s)
+	}
+	if f := n.srv.cfg.OnSocketConnected; f != nil {
+		f(s)
 	}
 	if kill {
 		s.closeSocket(reasonServerDisconnect, true)

@@ -126,6 +126,33 @@ type Config struct {
 	// count the calls rather than expect an order. Default: nil (nothing
 	// called).
 	OnJoin, OnLeave func(namespace string, rooms []string)
+
+	// Observers, for metrics and logs. Each must be fast and must not call
+	// the Server: they may run while a connection's lock is held. Default:
+	// nil (nothing called).
+	//
+	// OnEventIn is called for every event a connected socket sends, with
+	// the event's name when its namespace has a handler registered for it
+	// with On, and "" otherwise (so that clients cannot make up names).
+	OnEventIn func(namespace, event string)
+	// OnEventOut is called for every event emitted (Socket.Emit,
+	// Socket.EmitWithAck, Namespace.Emit) with the number of sockets it was
+	// written to.
+	OnEventOut func(namespace, event string, n int)
+	// OnRefused is called when the server itself refuses a namespace
+	// CONNECT, with "RATE_LIMITED" (Config.EventRate) or
+	// "INVALID_NAMESPACE"; the refusals of ConnectHandlers are not
+	// reported.
+	OnRefused func(code string)
+	// OnSlowClient is called when a WebSocket client is disconnected for
+	// reading too slowly (its backlog is full, or a write timed out).
+	OnSlowClient func()
+	// OnSocketConnected is called when a socket of any namespace reaches
+	// the connected step (after the namespace's OnConnected handler), and
+	// OnSocketDisconnected when such a socket leaves (after its
+	// namespace's OnDisconnect), with the reason.
+	OnSocketConnected    func(s *Socket)
+	OnSocketDisconnected func(s *Socket, reason string)
 }
 
 // Server is a Socket.IO v5 server speaking Engine.IO v4 over HTTP
@@ -249,6 +276,36 @@ func (s *Server) namespace(name string) *Namespace {
 
 // ConnCount returns the number of open Engine.IO connections.
 func (s *Server) ConnCount() int { return int(s.count.Load()) }
+
+// CountSockets calls yield with the number of connected sockets of each
+// namespace, by transport ("polling" or "websocket"), leaving out the
+// zero counts. It takes each namespace's read lock in turn.
+func (s *Server) CountSockets(yield func(namespace, transport string, n int)) {
+	s.mu.RLock()
+	nsps := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		nsps = append(nsps, n)
+	}
+	s.mu.RUnlock()
+	for _, n := range nsps {
+		var polling, websocket int
+		n.smu.RLock()
+		for sock := range n.sockets {
+			if sock.conn.wsActive.Load() {
+				websocket++
+			} else {
+				polling++
+			}
+		}
+		n.smu.RUnlock()
+		if polling > 0 {
+			yield(n.name, "polling", polling)
+		}
+		if websocket > 0 {
+			yield(n.name, "websocket", websocket)
+		}
+	}
+}
 
 // Shutdown stops accepting new Engine.IO sessions (handshakes get 503 and
 // upgrades are rejected), sends an Engine.IO close packet to every
@@ -460,6 +517,7 @@ func (s *Server) handleWebSocketHandshake(w http.ResponseWriter, r *http.Request
 	wc.c = c
 	c.mu.Lock()
 	c.ws = wc
+	c.wsActive.Store(true)
 	err := wc.writeFrameLocked(ws.OpText, c.openPacket("websocket"))
 	c.mu.Unlock()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -14,7 +15,8 @@ import (
 // is disconnected. The write deadline is lifted for the test, so a
 // broadcast that waited for the stalled client would never return.
 func TestSlowConsumerDoesNotBlockBroadcasts(t *testing.T) {
-	srv := NewServer(Config{Logger: discardLogger()})
+	var slow atomic.Int32
+	srv := NewServer(Config{Logger: discardLogger(), OnSlowClient: func() { slow.Add(1) }})
 	srv.writeTimeout = time.Hour
 	ts := serve(t, srv)
 	nsp := srv.Of("/")
@@ -66,4 +68,7 @@ func TestSlowConsumerDoesNotBlockBroadcasts(t *testing.T) {
 		t.Fatalf("stalled client disconnected with %q", r)
 	}
 	waitFor(t, "stalled socket gone", func() bool { return nsp.RoomSize("all") == 1 })
+	if n := slow.Load(); n != 1 {
+		t.Fatalf("OnSlowClient called %d times, want 1", n)
+	}
 }

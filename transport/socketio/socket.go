@@ -53,6 +53,15 @@ func (s *Socket) ID() string { return s.id }
 // Namespace returns the name of the socket's namespace.
 func (s *Socket) Namespace() string { return s.nsp.name }
 
+// Transport returns the Engine.IO transport the socket's connection uses
+// now: "polling", or "websocket" once it has upgraded.
+func (s *Socket) Transport() string {
+	if s.conn.wsActive.Load() {
+		return "websocket"
+	}
+	return "polling"
+}
+
 // Request returns a copy of what the session kept of the HTTP request that
 // opened the Engine.IO connection: its method, URL (with the query), host,
 // remote address, TLS state and only these headers: Authorization, Cookie,
@@ -149,7 +158,16 @@ func (s *Socket) Emit(event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	return s.write(msg)
+	return s.writeEvent(event, msg)
+}
+
+// writeEvent writes an encoded event and reports it to Config.OnEventOut.
+func (s *Socket) writeEvent(event string, msg outMsg) error {
+	err := s.write(msg)
+	if f := s.nsp.srv.cfg.OnEventOut; f != nil && err == nil {
+		f(s.nsp.name, event, 1)
+	}
+	return err
 }
 
 // EmitWithAck sends an event requesting an acknowledgement; ack is called
@@ -179,7 +197,7 @@ func (s *Socket) EmitWithAck(event string, ack func(args []json.RawMessage), arg
 	}
 	s.acks[id] = ack
 	s.mu.Unlock()
-	return s.write(msg)
+	return s.writeEvent(event, msg)
 }
 
 // write sends an encoded message, queueing it while the socket connects.
@@ -367,6 +385,9 @@ func (s *Socket) closeSocket(reason string, send bool) {
 			s.mu.Unlock()
 			if ran {
 				s.nsp.runDisconnect(s, reason)
+				if f := s.nsp.srv.cfg.OnSocketDisconnected; f != nil {
+					f(s, reason)
+				}
 			}
 		})
 	}
@@ -399,6 +420,9 @@ func (s *Socket) onEvent(p *socketPacket, limited bool) {
 	s.mu.Unlock()
 	if !connected {
 		return
+	}
+	if f := s.nsp.srv.cfg.OnEventIn; f != nil {
+		f(s.nsp.name, s.nsp.registered(p.Event))
 	}
 	h := s.nsp.handler(p.Event, limited)
 	if h == nil {

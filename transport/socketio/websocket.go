@@ -383,6 +383,7 @@ func (c *conn) completeUpgrade(w *wsConn) bool {
 	c.probing = false
 	c.upgrading = false
 	c.ws = w
+	c.wsActive.Store(true)
 	for _, pkt := range c.queue {
 		if w.writeFrameLocked(ws.OpText, pkt) != nil {
 			break
@@ -441,6 +442,7 @@ func (w *wsConn) writeRawLocked(op ws.OpCode, p []byte) error {
 	if w.flushing {
 		if len(w.pending)+len(fb.b) > maxPendingBytes {
 			w.fail()
+			w.slowClient()
 			return errSlowConsumer
 		}
 		w.pending = append(w.pending, fb.b...)
@@ -484,9 +486,22 @@ func (w *wsConn) flush() {
 			mu.Lock()
 			w.flushing = false
 			w.pending = nil
+			slow := !w.broken
 			w.fail()
 			mu.Unlock()
+			if ne := net.Error(nil); slow && errors.As(err, &ne) && ne.Timeout() {
+				w.slowClient()
+			}
 			return
+		}
+	}
+}
+
+// slowClient reports a client disconnected for reading too slowly.
+func (w *wsConn) slowClient() {
+	if w.c != nil {
+		if f := w.c.srv.cfg.OnSlowClient; f != nil {
+			f()
 		}
 	}
 }
