@@ -284,7 +284,7 @@ describe("dating loop", () => {
     assertConnectError(err, "TOKEN_MISSING");
   });
 
-  test("without tokens the join is 402 and nothing is queued", { timeout: 15_000 }, async () => {
+  test("without tokens the join is 402 and nothing is queued", { timeout: 40_000 }, async () => {
     // The main instance grants no sign-up bonus.
     const res = await api("POST", "/auth/signup-anonymous", { base: BASE_URL });
     const token = res.body.accessToken;

@@ -36,10 +36,10 @@ if (SIO_TRANSPORTS !== "default" && SIO_TRANSPORTS !== "websocket") {
 }
 
 /** Options of every test: a hang fails the test instead of blocking the run. */
-export const T = { timeout: 15_000 };
+export const T = { timeout: 40_000 };
 
 /** How long to wait for an event that must arrive. */
-export const EVENT_TIMEOUT = 5_000;
+export const EVENT_TIMEOUT = 15_000;
 /** How long to watch for an event that must not arrive. */
 export const QUIET_MS = 600;
 
@@ -65,7 +65,7 @@ export async function api(method, path, { base = BASE_URL, body, raw, token, hea
     h["Content-Type"] ??= "application/json";
   }
   if (token !== undefined) h.Authorization = `Bearer ${token}`;
-  const res = await fetch(base + path, { method, headers: h, body: payload, signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(base + path, { method, headers: h, body: payload, signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   let parsed = text;
   try {
