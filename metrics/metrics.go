@@ -44,6 +44,7 @@ type Registry struct {
 	schedLag     *prometheus.HistogramVec
 	schedRetry   *prometheus.CounterVec
 	webhooks     *prometheus.CounterVec
+	submissions  *prometheus.CounterVec
 	errors       *prometheus.CounterVec
 
 	mu      sync.Mutex
@@ -122,13 +123,17 @@ func New() *Registry {
 		Name: "rendezvous_webhooks_total",
 		Help: `Webhook deliveries, by provider and result ("ok" or the error code answered).`,
 	}, []string{"provider", "result"})
+	r.submissions = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "rendezvous_moderation_submissions_total",
+		Help: `Calls submitted to the moderation service at their start, by result ("ok" or "error").`,
+	}, []string{"result"})
 	r.errors = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "rendezvous_errors_total",
 		Help: `Server-side failures answered to clients (kind "unavailable", such as STORE_UNAVAILABLE, or "internal"), by kind and code.`,
 	}, []string{"kind", "code"})
 	r.reg.MustRegister(r.httpRequests, r.httpDuration, socketCollector{r}, r.eventsIn, r.eventsOut,
 		r.refusals, r.slowClients, r.publish, r.delivery, r.queueWaiting, r.queuePairs,
-		r.sessionsLive, r.sessionsEnd, r.schedLag, r.schedRetry, r.webhooks, r.errors)
+		r.sessionsLive, r.sessionsEnd, r.schedLag, r.schedRetry, r.webhooks, r.submissions, r.errors)
 	return r
 }
 
@@ -270,6 +275,19 @@ func (r *Registry) ObserveWebhook(provider, result string) {
 		return
 	}
 	r.webhooks.WithLabelValues(clip(provider), clip(result)).Inc()
+}
+
+// ObserveSubmission counts a call's submission to the moderation service:
+// err nil is "ok", anything else "error".
+func (r *Registry) ObserveSubmission(err error) {
+	if r == nil {
+		return
+	}
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	r.submissions.WithLabelValues(result).Inc()
 }
 
 // ObserveError counts a server-side failure answered to a client, by kind

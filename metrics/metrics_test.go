@@ -25,6 +25,8 @@ func TestNilRegistry(t *testing.T) {
 	r.ObserveJob("k", 2, time.Second)
 	r.ObserveWebhook("stripe", "ok")
 	r.ObserveError("unavailable", "STORE_UNAVAILABLE")
+	r.ObserveSubmission(nil)
+	r.ObserveSubmission(errors.New("hive is down"))
 	r.SetSocketCounter(nil)
 }
 
@@ -68,6 +70,7 @@ func TestFamilies(t *testing.T) {
 		"rendezvous_scheduler_lag_seconds":                  1,
 		"rendezvous_scheduler_reclaimed_total":              1,
 		"rendezvous_webhooks_total":                         1,
+		"rendezvous_moderation_submissions_total":           2,
 		"rendezvous_errors_total":                           1,
 	}
 	for name, n := range want {

@@ -67,14 +67,14 @@ func newDating(cfg config, st *stores, wallet *billing.Service, sched *rv.Schedu
 			st.metrics.ObserveSession(delta, string(reason))
 		},
 		OnStarted: func(ctx context.Context, s session.Session) {
-			if d.mod == nil {
-				return
+			if d.mod == nil || cfg.HiveStreamURL == "" {
+				return // nothing to submit to
 			}
 			// Never delays the call: the submission runs on its own.
 			go func() {
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
 				defer cancel()
-				_ = d.mod.SubmitCall(ctx, s.ID, session.ChannelName(s.ID))
+				st.metrics.ObserveSubmission(d.mod.SubmitCall(ctx, s.ID, session.ChannelName(s.ID)))
 			}()
 		},
 		OnEnded: func(ctx context.Context, s session.Session) error {
