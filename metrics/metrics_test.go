@@ -26,7 +26,6 @@ func TestNilRegistry(t *testing.T) {
 	r.ObserveWebhook("stripe", "ok")
 	r.ObserveError("unavailable", "STORE_UNAVAILABLE")
 	r.ObserveSubmission(nil)
-	r.ObserveSubmission(errors.New("hive is down"))
 	r.SetSocketCounter(nil)
 }
 
@@ -49,6 +48,8 @@ func TestFamilies(t *testing.T) {
 	r.ObserveJob("room.expire", 2, -time.Second)
 	r.ObserveWebhook("stripe", "WEBHOOK_SIGNATURE_INVALID")
 	r.ObserveError("unavailable", "STORE_UNAVAILABLE")
+	r.ObserveSubmission(nil)
+	r.ObserveSubmission(errors.New("hive is down"))
 	r.SetSocketCounter(func(yield func(namespace, transport string, n int)) {
 		yield("/rooms", "websocket", 2)
 		yield("/rooms", "polling", 1)
