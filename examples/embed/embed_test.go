@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -344,12 +343,12 @@ func startNginx(t *testing.T, nginx, conf string, backends []string) string {
 	for range 5 { // another process may take the free port first
 		port := freePort(t)
 		site := strings.Replace(conf, "listen 80;", fmt.Sprintf("listen 127.0.0.1:%d;", port), 1)
-		main := writeNginxConf(t, dir, site)
+		main := testenv.NginxMainConf(t, dir, site)
 		if out, err := exec.Command(nginx, "-t", "-q", "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", main).CombinedOutput(); err != nil {
 			t.Fatalf("nginx -t rejects the README's configuration: %v\n%s", err, out)
 		}
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
-		exited := runNginx(t, nginx, dir, main)
+		exited := testenv.RunNginx(t, nginx, dir, main)
 		if lastErr = waitProxying(base, exited); lastErr == nil {
 			return base
 		}
@@ -367,62 +366,6 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// writeNginxConf writes a main configuration, one foreground process with
-// every path inside dir, that includes site in its http block.
-func writeNginxConf(t *testing.T, dir, site string) string {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Join(dir, "temp"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	sitePath := filepath.Join(dir, "rendezvous.conf")
-	if err := os.WriteFile(sitePath, []byte(site), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "daemon off;\nmaster_process off;\npid %s;\nerror_log %s warn;\n", filepath.Join(dir, "nginx.pid"), filepath.Join(dir, "error.log"))
-	b.WriteString("events { worker_connections 256; }\nhttp {\n    access_log off;\n")
-	for _, d := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
-		fmt.Fprintf(&b, "    %s_temp_path %s;\n", d, filepath.Join(dir, "temp", d))
-	}
-	fmt.Fprintf(&b, "    include %s;\n}\n", sitePath)
-	main := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(main, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return main
-}
-
-// nginxWatchdog runs nginx in the background and kills it when its
-// standard input ends, which happens however the test binary exits, so
-// that nginx never outlives the test; the shell exits when nginx does.
-const nginxWatchdog = `exec 3<&0; "$@" </dev/null & pid=$!; (read -r _ <&3; kill "$pid" 2>/dev/null) & wait "$pid"`
-
-// runNginx starts nginx for the rest of the test; exited is closed when
-// it exits.
-func runNginx(t *testing.T, nginx, dir, main string) (exited <-chan struct{}) {
-	t.Helper()
-	cmd := exec.Command("sh", "-c", nginxWatchdog, "nginx", nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", main)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	var once sync.Once
-	go func() { _ = cmd.Wait(); once.Do(func() { close(done) }) }()
-	t.Cleanup(func() {
-		_ = stdin.Close() // the watchdog kills nginx
-		select {
-		case <-done:
-		case <-time.After(wait):
-			t.Error("nginx did not stop")
-		}
-	})
-	return done
 }
 
 // waitProxying waits until base answers the host's own page through
