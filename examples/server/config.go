@@ -265,7 +265,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.StripeAPIBase = e.str("STRIPE_API_BASE", "")
 	c.StripeSuccessURL = e.str("STRIPE_SUCCESS_URL", "")
 	c.StripeCancelURL = e.str("STRIPE_CANCEL_URL", "")
-	c.SignupBonusTokens = e.int("SIGNUP_BONUS_TOKENS", 0, 0, 1000000)
+	// Outside production new accounts get a few tokens, so that the demo's
+	// dating loop works on a fresh clone with nothing configured.
+	bonus := 3
+	if c.Production {
+		bonus = 0
+	}
+	c.SignupBonusTokens = e.int("SIGNUP_BONUS_TOKENS", bonus, 0, 1000000)
 	c.PackCurrency = strings.ToLower(e.str("TOKEN_PACK_CURRENCY", "usd"))
 	for _, p := range []struct {
 		id, env string

@@ -73,6 +73,7 @@ func TestE2E(t *testing.T) {
 			"THROTTLE_LIMIT":      "100000",
 			"LOG_LEVEL":           "error",
 			"SHUTDOWN_TIMEOUT_MS": "5000",
+			"SIGNUP_BONUS_TOKENS": "0", // the dating instances set their own
 		}
 		for k, v := range extra {
 			env[k] = v
