@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/rendezvous-go/rendezvous/internal/testenv"
 )
 
 // TestBrowser runs the browser suite in ../../e2e/browser (playwright-core
@@ -23,25 +21,8 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser suite skipped in -short mode")
 	}
-	require := testenv.RequireIntegration()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if require {
-			t.Fatalf(format+" (RENDEZVOUS_REQUIRE_INTEGRATION=1)", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("node is not on PATH: the browser suite needs Node.js 20 or later")
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core", "package.json")); err != nil {
-		unavailable("playwright-core is not installed: run `npm ci` in %s", dir)
-	}
+	node, dir := nodeSuite(t, "the browser suite", "playwright-core")
+	unavailable := unavailableFunc(t)
 	chromium := os.Getenv("CHROMIUM_PATH")
 	if chromium == "" {
 		chromium = "/usr/bin/chromium"
@@ -89,7 +70,7 @@ func TestBrowser(t *testing.T) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.WaitDelay = 10 * time.Second
-	err = cmd.Run()
+	err := cmd.Run()
 	out.flush()
 	if ctx.Err() != nil {
 		t.Fatalf("node --test browser/ did not finish within 4 minutes")

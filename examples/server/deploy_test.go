@@ -43,25 +43,9 @@ func TestDeployBehindNginx(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test skipped in -short mode")
 	}
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if testenv.RequireIntegration() {
-			t.Fatalf(format+" (RENDEZVOUS_REQUIRE_INTEGRATION=1)", args...)
-		}
-		t.Skipf(format, args...)
-	}
+	unavailable := unavailableFunc(t)
 	nginx := testenv.LookPath(t, "nginx")
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("node is not on PATH: the deployment scenario needs Node.js 20 or later")
-	}
-	e2eDir, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(e2eDir, "node_modules", "socket.io-client", "package.json")); err != nil {
-		unavailable("socket.io-client is not installed: run `npm ci` in %s", e2eDir)
-	}
+	node, e2eDir := nodeSuite(t, "the deployment scenario", "socket.io-client")
 	if ln, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.2:0"); err != nil {
 		unavailable("the loopback address 127.0.0.2 is not available (%v): the test pins clients by source address", err)
 	} else {

@@ -32,31 +32,13 @@ const (
 // and WebSocket only.
 //
 // It needs node on PATH, `npm ci` run in e2e/, a Redis server and, for the
-// dating loop's two instances, a Postgres server (see internal/testenv). Without them it skips, or fails when
-// RENDEZVOUS_REQUIRE_INTEGRATION=1.
+// dating loop's two instances, a Postgres server (see internal/testenv).
+// Without them it skips, or fails when RENDEZVOUS_REQUIRE_INTEGRATION=1.
 func TestE2E(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end suite skipped in -short mode")
 	}
-	require := testenv.RequireIntegration()
-	unavailable := func(format string, args ...any) {
-		t.Helper()
-		if require {
-			t.Fatalf(format+" (RENDEZVOUS_REQUIRE_INTEGRATION=1)", args...)
-		}
-		t.Skipf(format, args...)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		unavailable("node is not on PATH: the end-to-end suite needs Node.js 20 or later")
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "e2e"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "socket.io-client", "package.json")); err != nil {
-		unavailable("socket.io-client is not installed: run `npm ci` in %s", dir)
-	}
+	node, dir := nodeSuite(t, "the end-to-end suite", "socket.io-client")
 
 	redisURL := testenv.RedisURL(t)
 	_, sharedPrefix := testenv.Redis(t)
@@ -254,4 +236,37 @@ func (l *lineLogger) flush() {
 		l.t.Log(string(l.buf))
 		l.buf = nil
 	}
+}
+
+// unavailableFunc returns how a test reports a missing program or server:
+// a skip, or a failure when RENDEZVOUS_REQUIRE_INTEGRATION=1.
+func unavailableFunc(t *testing.T) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		t.Helper()
+		if testenv.RequireIntegration() {
+			t.Fatalf(format+" (RENDEZVOUS_REQUIRE_INTEGRATION=1)", args...)
+		}
+		t.Skipf(format, args...)
+	}
+}
+
+// nodeSuite returns the node binary and the absolute path of ../../e2e
+// for a Node-driven suite (named in messages) that needs the npm package
+// pkg installed there; without them the test skips, or fails when
+// RENDEZVOUS_REQUIRE_INTEGRATION=1.
+func nodeSuite(t *testing.T, suite, pkg string) (node, dir string) {
+	t.Helper()
+	unavailable := unavailableFunc(t)
+	node, err := exec.LookPath("node")
+	if err != nil {
+		unavailable("node is not on PATH: %s needs Node.js 20 or later", suite)
+	}
+	dir, err = filepath.Abs(filepath.Join("..", "..", "e2e"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err != nil {
+		unavailable("%s is not installed: run `npm ci` in %s", pkg, dir)
+	}
+	return node, dir
 }
