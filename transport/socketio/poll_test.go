@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	fmt.Printf("=== socketio tests again with %s=goroutine\n", readerModeEnv)
-	cmd := exec.Command(os.Args[0], os.Args[1:]...)
+	cmd := exec.Command(os.Args[0], childArgs(os.Args[1:])...)
 	cmd.Env = append(os.Environ(), readerModeEnv+"=goroutine")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -37,6 +37,27 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// childArgs drops the flags naming output files that the first run wrote
+// (profiles, the go command's test log), so that the second run does not
+// overwrite them.
+func childArgs(args []string) []string {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch name {
+		case "test.coverprofile", "test.cpuprofile", "test.memprofile", "test.blockprofile",
+			"test.mutexprofile", "test.trace", "test.testlogfile":
+			if !hasValue {
+				i++ // the value is the next argument
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // polled reports whether the session of the socket with id sid is read by
