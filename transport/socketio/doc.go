@@ -120,8 +120,8 @@
 //     most one goroutine reads it and frames are handled in order. A worker
 //     reads what is available without blocking (RawConn.Read with a
 //     non-blocking read that never parks in Go's netpoller, at most 64 KiB
-//     per turn) into a pooled buffer, and hands the bytes to a transient
-//     goroutine. That goroutine parses the frames (github.com/gobwas/ws
+//     per turn) into a buffer of its own, copies them to a pooled buffer of
+//     the size they need, and hands them to a transient goroutine. That goroutine parses the frames (github.com/gobwas/ws
 //     headers), answers control frames, enforces MaxPayload, UTF-8 and the
 //     close handshake, and runs the handlers through the connection's
 //     serial queue exactly as a reader goroutine would; it keeps only the

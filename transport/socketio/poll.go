@@ -3,6 +3,7 @@ package socketio
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"runtime"
 	"sync"
@@ -67,9 +68,7 @@ type slot struct {
 // by Server.Shutdown once every connection ended.
 type poller struct {
 	sys pollSys
-	log interface {
-		Debug(msg string, args ...any)
-	}
+	log *slog.Logger
 
 	mu    sync.Mutex
 	slots []slot
@@ -105,7 +104,11 @@ func newPoller(s *Server) (*poller, error) {
 // wait is the goroutine waiting in the kernel.
 func (p *poller) wait() {
 	defer p.wg.Done()
-	p.sys.wait(p.ready)
+	if err := p.sys.wait(p.ready); err != nil {
+		// Not expected to happen: the WebSockets are no longer read, and
+		// end with their heartbeat.
+		p.log.Error("socketio: waiting for readable WebSockets failed", "err", err)
+	}
 }
 
 // ready is called by wait for each event; id 0 stops it.

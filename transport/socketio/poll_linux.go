@@ -45,8 +45,8 @@ func (s *pollSys) init() error {
 }
 
 // wait calls ready with the id of each reported connection until ready
-// returns false (the wake-up event).
-func (s *pollSys) wait(ready func(id uint64) bool) {
+// returns false (the wake-up event) or epoll_wait fails.
+func (s *pollSys) wait(ready func(id uint64) bool) error {
 	events := make([]unix.EpollEvent, 128)
 	for {
 		n, err := unix.EpollWait(s.epfd, events, -1)
@@ -54,12 +54,12 @@ func (s *pollSys) wait(ready func(id uint64) bool) {
 			if err == unix.EINTR {
 				continue
 			}
-			return
+			return err
 		}
 		for i := range events[:n] {
 			ev := &events[i]
 			if !ready(uint64(uint32(ev.Fd)) | uint64(uint32(ev.Pad))<<32) {
-				return
+				return nil
 			}
 		}
 	}
