@@ -83,8 +83,8 @@ type conn struct {
 
 	// Connect timeout: armed while no socket of the session is connected.
 	connTimer stopper
-	connGen   uint64 // identifies the armed connTimer
-	connected int    // sockets in state socketConnected
+	connGen   uint32 // identifies the armed connTimer
+	connected int32  // sockets in state socketConnected
 
 	// bucket limits the inbound packets; used by dispatch only.
 	bucket tokenBucket
@@ -95,7 +95,7 @@ type conn struct {
 
 func newConn(s *Server, r *http.Request) *conn {
 	c := &conn{srv: s, sid: newID(), req: newRequestInfo(r)}
-	c.bucket.init(s.cfg.EventRate, s.cfg.EventBurst)
+	c.bucket.init(s.cfg.EventBurst)
 	return c
 }
 
@@ -184,7 +184,7 @@ func (c *conn) onPong() {
 
 // onConnectTimeout closes the session if the timer gen is still the armed
 // one and no socket connected meanwhile.
-func (c *conn) onConnectTimeout(gen uint64) {
+func (c *conn) onConnectTimeout(gen uint32) {
 	c.mu.Lock()
 	expired := c.state == stateOpen && c.connected == 0 && c.connGen == gen
 	c.mu.Unlock()
@@ -776,39 +776,39 @@ func (c *conn) removeSocket(s *Socket) {
 
 // allow takes a token for an inbound CONNECT or event. It runs in dispatch.
 func (c *conn) allow() bool {
-	if c.bucket.rate == 0 {
+	cfg := &c.srv.cfg
+	if cfg.EventRate == 0 {
 		return true
 	}
-	return c.bucket.take(c.srv.cfg.Now())
+	return c.bucket.take(cfg.Now(), cfg.EventRate, float64(cfg.EventBurst))
 }
 
-// tokenBucket limits the inbound packets of one connection. It is used
-// only from dispatch, which runs serialized, so it needs no lock.
+// tokenBucket limits the inbound packets of one connection, at the rate
+// and burst of the server's Config (kept there, not per connection). It is
+// used only from dispatch, which runs serialized, so it needs no lock.
 type tokenBucket struct {
-	rate   float64 // tokens per second; 0: no limit
-	burst  float64
 	tokens float64
-	last   time.Time
+	last   int64 // Unix nanoseconds of the last take; 0: none yet
 }
 
-func (b *tokenBucket) init(rate float64, burst int) {
-	if rate > 0 {
-		b.rate, b.burst, b.tokens = rate, float64(burst), float64(burst)
-	}
-}
+func (b *tokenBucket) init(burst int) { b.tokens = float64(burst) }
 
 // take removes a token if there is one. A zero rate means no limit.
-func (b *tokenBucket) take(now time.Time) bool {
-	if b.rate == 0 {
+func (b *tokenBucket) take(now time.Time, rate, burst float64) bool {
+	if rate == 0 {
 		return true
 	}
-	if !b.last.IsZero() {
-		if d := now.Sub(b.last); d > 0 {
-			b.tokens = min(b.burst, b.tokens+d.Seconds()*b.rate)
+	t := now.UnixNano()
+	if t == 0 {
+		t = 1
+	}
+	if b.last != 0 {
+		if d := t - b.last; d > 0 {
+			b.tokens = min(burst, b.tokens+time.Duration(d).Seconds()*rate)
 		}
 	}
-	if b.last.IsZero() || now.After(b.last) {
-		b.last = now
+	if b.last == 0 || t > b.last {
+		b.last = t
 	}
 	if b.tokens < 1 {
 		return false

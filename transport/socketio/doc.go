@@ -48,10 +48,11 @@
 // All handlers of one client connection (OnConnect, OnConnected, On/OnAny
 // handlers, ack callbacks and OnDisconnect, across every namespace
 // multiplexed on the connection) run one at a time, in the order the
-// packets arrived. They run on the connection's reader goroutine or on the
-// goroutine that triggered them (for example the one calling
-// Socket.Disconnect); no goroutine is started per packet. A slow handler
-// delays its own connection only. Namespace.Emit and
+// packets arrived. They run on the goroutine that reads the connection
+// (its reader goroutine, or the transient goroutine that handles a burst of
+// polled data, see Resources) or on the goroutine that triggered them (for
+// example the one calling Socket.Disconnect); no goroutine is started per
+// packet. A slow handler delays its own connection only. Namespace.Emit and
 // Namespace.DisconnectRoom never run a handler on their caller's goroutine
 // and never wait for one: DisconnectRoom takes the sockets out of their
 // rooms at once and queues their disconnection behind the handler their
@@ -103,9 +104,45 @@
 //
 // # Resources
 //
-// An idle WebSocket connection owns exactly one goroutine (its reader,
-// blocked in Read with a shallow stack) and no I/O buffers: frames are read
-// header first into pooled buffers that are released after each message, and
-// writes are framed into pooled buffers directly on the network connection.
-// An idle polling connection owns no goroutine. Heartbeats use timers.
+// An idle WebSocket connection owns no goroutine and no I/O buffer. On
+// Linux, the Server waits for readable WebSockets with epoll (one epoll
+// instance and one goroutine waiting in it, started with the first
+// WebSocket and stopped by Shutdown) and reads them with a bounded pool of
+// worker goroutines (GOMAXPROCS, at least 2):
+//
+//   - Each connection is registered with EPOLLIN|EPOLLRDHUP|EPOLLONESHOT,
+//     with an id of the server's connection table (slot and generation) as
+//     the event data, never the descriptor number, so a late event cannot
+//     reach a connection that reused the descriptor; every epoll_ctl runs
+//     inside syscall.RawConn.Control, which keeps the descriptor open, and
+//     the connection is removed (EPOLL_CTL_DEL) before it is closed.
+//   - A reported connection is disarmed until its data was handled, so at
+//     most one goroutine reads it and frames are handled in order. A worker
+//     reads what is available without blocking (RawConn.Read with a
+//     non-blocking read that never parks in Go's netpoller, at most 64 KiB
+//     per turn) into a buffer of its own, copies them to a pooled buffer of
+//     the size they need, and hands them to a transient goroutine. That goroutine parses the frames (github.com/gobwas/ws
+//     headers), answers control frames, enforces MaxPayload, UTF-8 and the
+//     close handshake, and runs the handlers through the connection's
+//     serial queue exactly as a reader goroutine would; it keeps only the
+//     bytes of an incomplete frame (or of an unfinished fragmented message),
+//     re-arms the connection and exits. Workers never run handlers, so a
+//     slow handler delays its own connection only.
+//   - The waits that a reader goroutine bounds with a read deadline (the
+//     peer's close frame after the server's, closeLinger; the
+//     polling-to-WebSocket upgrade) are timers, which hold no goroutine.
+//   - End of stream, EPOLLRDHUP, errors and expired timers all end in the
+//     same path as a reader goroutine's: the session closes once, and the
+//     disconnect handlers run exactly once.
+//
+// Connections without a file descriptor (a *tls.Conn, net.Pipe), other
+// systems, and servers with Config.GoroutineReader get a reader goroutine
+// per WebSocket, blocked in Read with a shallow stack. In both modes writes
+// are framed into pooled buffers and written directly on the network
+// connection; a flusher goroutine exists only while a client reads slower
+// than the server writes. An idle polling connection owns no goroutine.
+// Heartbeats use timers.
+//
+// A Server that is never shut down keeps its poller goroutines (one waiter
+// and the workers) for the life of the process.
 package socketio

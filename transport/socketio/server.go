@@ -153,6 +153,13 @@ type Config struct {
 	// namespace's OnDisconnect), with the reason.
 	OnSocketConnected    func(s *Socket)
 	OnSocketDisconnected func(s *Socket, reason string)
+
+	// GoroutineReader reads every WebSocket on a goroutine of its own,
+	// blocked in Read, instead of waiting for data with the server's
+	// readiness poller (epoll, Linux only). The poller is the default where
+	// it is available; WebSockets without a file descriptor (such as a
+	// *tls.Conn) always get a reader goroutine. For comparisons and tests.
+	GoroutineReader bool
 }
 
 // Server is a Socket.IO v5 server speaking Engine.IO v4 over HTTP
@@ -183,9 +190,15 @@ type Server struct {
 	// CONNECT.
 	rateLimitedPayload []byte
 
-	// wg counts live sessions and running WebSocket reader goroutines.
+	// wg counts live sessions and WebSocket readers (goroutines or polled
+	// connections).
 	wg    sync.WaitGroup
 	count atomic.Int64
+
+	// poll reads the WebSockets (see poll.go); started by the first one.
+	pollMu     sync.Mutex
+	poll       *poller
+	pollFailed bool
 }
 
 // NewServer returns a Server without any namespace: register each one the
@@ -329,6 +342,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		s.wg.Wait()
+		s.stopPoller()
 		close(done)
 	}()
 	select {
@@ -515,19 +529,21 @@ func (s *Server) handleWebSocketHandshake(w http.ResponseWriter, r *http.Request
 		return
 	}
 	wc.c = c
+	s.preparePoll(wc)
 	c.mu.Lock()
 	c.ws = wc
 	c.wsActive.Store(true)
 	err := wc.writeFrameLocked(ws.OpText, c.openPacket("websocket"))
 	c.mu.Unlock()
 	if err != nil {
+		wc.unprepare()
 		s.wg.Done()
 		wc.nc.Close()
 		c.closeWith("transport error", closeQuiet)
 		return
 	}
 	c.start()
-	go wc.run()
+	s.startReading(wc)
 }
 
 func (s *Server) handleUpgrade(w http.ResponseWriter, r *http.Request, c *conn) {
@@ -566,19 +582,21 @@ func (s *Server) handleUpgrade(w http.ResponseWriter, r *http.Request, c *conn) 
 		wc.abort(ws.StatusGoingAway)
 		return
 	}
+	s.preparePoll(wc)
 	c.mu.Lock()
 	if c.state != stateOpen {
 		c.probing = false
 		c.mu.Unlock()
+		wc.unprepare()
 		s.wg.Done()
 		wc.abort(ws.StatusNormalClosure)
 		return
 	}
+	// The whole upgrade must complete within upgradeTimeout.
+	wc.setReadTimeout(upgradeTimeout)
 	c.probe = wc
 	c.mu.Unlock()
-	// The whole upgrade must complete within upgradeTimeout.
-	wc.nc.SetReadDeadline(time.Now().Add(upgradeTimeout))
-	go wc.run()
+	s.startReading(wc)
 }
 
 // upgrade performs the WebSocket handshake and returns the connection, or

@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime/metrics"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -29,26 +30,46 @@ var probePong = []byte("3probe")
 //
 // While idle it holds no buffers: frames are read header first, the payload
 // goes to a pooled buffer that is returned once the message was handled, and
-// writes are framed into a pooled buffer under the session mutex. The only
-// goroutine is the reader blocked in Read; a flusher goroutine exists only
-// while a client reads slower than the server writes (see writeRawLocked).
+// writes are framed into a pooled buffer under the session mutex. It is
+// read either by the server's poller (poll.go: no goroutine while idle) or
+// by a reader goroutine blocked in Read (run); a flusher goroutine exists
+// only while a client reads slower than the server writes (see
+// writeRawLocked).
 type wsConn struct {
 	nc net.Conn
 	c  *conn
 
-	// Reader goroutine only.
-	pre    []byte   // bytes read but not parsed yet (handshake leftovers or lead)
-	lead   [16]byte // small frames (pings, pongs, short events) arrive in one read
-	hdr    [ws.MaxHeaderSize]byte
-	reason string
+	// Read side: the reader goroutine, or whoever owns a polled connection
+	// (pst == pollBusy).
+	pre   []byte   // bytes read but not parsed yet (handshake leftovers, lead or in)
+	lead  [16]byte // reader goroutine: small frames (pings, pongs, short events) arrive in one read
+	hdr   [ws.MaxHeaderSize]byte
+	msgOp ws.OpCode
+	added bool    // registered with the poller's kernel object
+	terr  bool    // the reader stopped on a protocol error: "transport error"
+	in    *[]byte // polled: bytes of the burst, or of an incomplete frame
+	msg   *[]byte // polled: data message gathered from its fragments
+	rerr  error   // polled: the read error that ended the burst
 
-	// Guarded by c.mu.
+	// Polled connections only (poll == nil for the reader goroutine).
+	poll *poller
+	rc   syscall.RawConn
+	pid  uint64 // id in poll's table
+	pmu  sync.Mutex
+	// Guarded by pmu.
+	pst     pollState
+	expired bool // the read timeout fired
+
+	// Guarded by c.mu (next to pmu's fields, for the struct's size).
 	closeSent bool
 	broken    bool
+	flushing  bool // a flusher goroutine writes pending
+
+	timer *time.Timer // the read timeout (pmu)
 	// pending holds framed bytes that the socket could not take at once;
-	// a flusher goroutine, alive only while flushing is set, writes them.
-	pending  []byte
-	flushing bool
+	// a flusher goroutine, alive only while flushing is set, writes them
+	// (c.mu).
+	pending []byte
 }
 
 // Read implements io.Reader for the frame parser, serving pre first.
@@ -60,6 +81,9 @@ func (w *wsConn) Read(p []byte) (int, error) {
 			w.pre = nil
 		}
 		return n, nil
+	}
+	if w.poll != nil {
+		return 0, errNeedMore
 	}
 	return w.nc.Read(p)
 }
@@ -144,9 +168,9 @@ func (w *wsConn) finish() {
 	w.broken = true
 	c.mu.Unlock()
 	if attached {
-		reason := w.reason
-		if reason == "" {
-			reason = "transport close"
+		reason := "transport close"
+		if w.terr {
+			reason = "transport error"
 		}
 		c.closeWith(reason, closeQuiet)
 	}
@@ -155,23 +179,23 @@ func (w *wsConn) finish() {
 
 func (w *wsConn) readFailed(err error) {
 	var code ws.StatusCode
-	w.reason = "transport close"
+	w.terr = false
 	var perr ws.ProtocolError
 	switch {
 	case errors.Is(err, errPeerClose):
 	case errors.Is(err, errTooLarge):
-		code, w.reason = ws.StatusMessageTooBig, "transport error"
+		code, w.terr = ws.StatusMessageTooBig, true
 	case errors.Is(err, errInvalidUTF8):
-		code, w.reason = ws.StatusInvalidFramePayloadData, "transport error"
+		code, w.terr = ws.StatusInvalidFramePayloadData, true
 	case errors.As(err, &perr), errors.Is(err, ws.ErrHeaderLengthMSB), errors.Is(err, ws.ErrHeaderLengthUnexpected):
-		code, w.reason = ws.StatusProtocolError, "transport error"
+		code, w.terr = ws.StatusProtocolError, true
 	}
 	if code != 0 {
 		w.c.mu.Lock()
 		w.writeCloseLocked(code)
 		w.c.mu.Unlock()
 	}
-	if w.reason == "transport error" {
+	if w.terr {
 		w.c.srv.log.Debug("socketio: websocket error", "sid", w.c.sid, "err", err)
 	}
 }
@@ -392,7 +416,7 @@ func (c *conn) completeUpgrade(w *wsConn) bool {
 	c.queue = nil
 	c.signal()
 	c.wake = nil
-	w.nc.SetReadDeadline(time.Time{})
+	w.clearReadTimeout()
 	return true
 }
 
@@ -412,7 +436,7 @@ func (w *wsConn) writeCloseLocked(code ws.StatusCode) {
 	}
 	w.closeSent = true
 	w.writeRawLocked(ws.OpClose, ws.NewCloseFrameBody(code, ""))
-	w.nc.SetReadDeadline(time.Now().Add(closeLinger))
+	w.setReadTimeout(closeLinger)
 }
 
 // writeRawLocked frames p and writes it without making the caller wait for
@@ -511,6 +535,10 @@ func (w *wsConn) slowClient() {
 func (w *wsConn) fail() {
 	w.broken = true
 	w.nc.Close()
+	if w.poll != nil {
+		// Nothing reports a closed descriptor: a worker finds it closed.
+		w.schedule()
+	}
 }
 
 // abort closes a WebSocket that was never handed to a session.
