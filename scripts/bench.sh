@@ -123,7 +123,7 @@ next_port=$port0
 start_server() {
 	local store=$1 log=$2
 	shift 2
-	for _ in $(seq 10); do
+	for _ in $(seq 20); do
 		port=$next_port
 		next_port=$((next_port + 2))
 		local vars=(HOST=127.0.0.1 PORT="$port" DEBUG_ADDR="127.0.0.1:$((port + 1))"

@@ -50,6 +50,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -493,7 +494,7 @@ func connectAll(base string, ms []*member, parallel int, counter *eventCounter, 
 		auth, _ := json.Marshal(map[string]string{"token": m.t.Token})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		t0 := time.Now()
-		c, err := siotest.DialLean(ctx, base, "/rooms", auth)
+		c, err := leanDialer.Dial(ctx, base, "/rooms", auth)
 		d := time.Since(t0)
 		cancel()
 		if err != nil {
@@ -572,7 +573,15 @@ func forEach(n, parallel int, f func(i int)) {
 	wg.Wait()
 }
 
-var httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+// dialer opens every TCP connection of the tool with SO_REUSEADDR (where
+// the platform has it): the client closes first, so its ports stay in
+// TIME-WAIT for a minute, and on loopback those ports are in the range a
+// next server may want to listen on; SO_REUSEADDR on both sides lets it.
+var dialer = &net.Dialer{Timeout: 30 * time.Second, Control: reuseAddr}
+
+var leanDialer = siotest.LeanDialer{NetDial: dialer.DialContext}
+
+var httpClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, DialContext: dialer.DialContext}}
 
 func post(u, body string) (ticket, error) {
 	res, err := httpClient.Post(u, "application/json", strings.NewReader(body))

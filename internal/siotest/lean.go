@@ -56,6 +56,17 @@ var ErrConnectRefused = errors.New("siotest: connect refused")
 // with the start of the packet. Nothing is read after the acknowledgement
 // until Run is called.
 func DialLean(ctx context.Context, base, ns string, auth []byte) (*Lean, error) {
+	return LeanDialer{}.Dial(ctx, base, ns, auth)
+}
+
+// LeanDialer dials Lean clients with a TCP dial function of its own.
+type LeanDialer struct {
+	// NetDial opens the TCP connection; nil uses a net.Dialer.
+	NetDial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Dial is DialLean through d.NetDial.
+func (d LeanDialer) Dial(ctx context.Context, base, ns string, auth []byte) (*Lean, error) {
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, err
@@ -63,7 +74,7 @@ func DialLean(ctx context.Context, base, ns string, auth []byte) (*Lean, error) 
 	u.Scheme = strings.Replace(u.Scheme, "http", "ws", 1)
 	u.Path = strings.TrimRight(u.Path, "/") + "/socket.io/"
 	u.RawQuery = "EIO=4&transport=websocket"
-	conn, br, _, err := ws.Dialer{}.Dial(ctx, u.String())
+	conn, br, _, err := ws.Dialer{NetDial: d.NetDial}.Dial(ctx, u.String())
 	if err != nil {
 		return nil, err
 	}
