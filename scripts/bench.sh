@@ -27,6 +27,7 @@
 # server takes the next two, a taken pair is skipped),
 # BENCH_POINTS (default 2000,5000,10000,18000), BENCH_PING_INTERVAL_MS
 # (server heartbeat, default 10000), BENCH_WRK_DURATION (default 10s),
+# BENCH_REDIS_COMMAND_TIMEOUT (REDIS_COMMAND_TIMEOUT, default 5000 ms),
 # BENCH_WRK_CONNECTIONS (default 64), BENCH_CONNECT_ROOMS (rooms of 100
 # in the connect phase, default 100), BENCH_BIG_ROOM (default 1000, 0 to
 # skip), BENCH_REDIS_PREFIX (default rvbench:, the process id is
@@ -130,7 +131,9 @@ start_server() {
 			JWT_SECRET=bench-secret-bench-secret-bench-secret
 			SOCKET_CONNECT_RATE=0 SOCKET_EVENT_RATE=-1 SOCKETIO_PING_INTERVAL_MS="$ping_ms" "$@")
 		if [ "$store" = redis ]; then
-			vars+=(REDIS_URL="$redis_url" REDIS_PREFIX="$prefix")
+			# A loaded shared Redis may answer a command in more than the
+			# default 1 s, which opens the breaker (STORE_UNAVAILABLE).
+			vars+=(REDIS_URL="$redis_url" REDIS_PREFIX="$prefix" REDIS_COMMAND_TIMEOUT="${BENCH_REDIS_COMMAND_TIMEOUT:-5000}")
 		fi
 		env "${vars[@]}" "$bin/server" 2>"$log" &
 		spid=$!
@@ -171,18 +174,29 @@ rvload() {
 	sed -n "s/^FIGURE /[$store] /p" "$out" >>"$summary"
 }
 
-# wrk_rps LABEL URL [LUA]: prints and returns (in rps) the requests per
-# second of wrk on URL, with a warning when some answers were not 2xx.
+# ticks PID: user plus system CPU time of PID, in clock ticks.
+ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+
+# wrk_rps LABEL URL PID [LUA]: runs wrk on URL and sets rps (requests per
+# second) and cpu_us (CPU time PID spent per request, in µs); warns when
+# some answers were not 2xx.
 wrk_rps() {
-	local label=$1 url=$2 lua=${3:-} out=$bin/wrk.out
+	local label=$1 url=$2 pid=$3 lua=${4:-} out=$bin/wrk.out
 	local args=(-t2 -c"$wrk_conns" -d"$wrk_duration")
 	[ -n "$lua" ] && args+=(-s "$lua")
+	local t0 t1 hz
+	hz=$(getconf CLK_TCK)
+	t0=$(ticks "$pid")
 	wrk "${args[@]}" "$url" >"$out" 2>&1 || true
+	t1=$(ticks "$pid")
 	rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	rps=${rps:-0}
+	local n
+	n=$(awk '/requests in/ {print $1}' "$out")
+	cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="${n:-0}" -v hz="$hz" 'BEGIN { printf "%.1f", n > 0 ? (b - a) * 1e6 / hz / n : 0 }')
 	local bad
 	bad=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-	printf '%-44s %10.0f req/s' "$label" "$rps"
+	printf '%-40s %8.0f req/s, server CPU %6s µs/request' "$label" "$rps" "$cpu_us"
 	if [ -n "$bad" ]; then
 		printf '  (%s non-2xx answers: the figure is not valid)' "$bad"
 		echo "[$store] WARNING $label: $bad non-2xx answers" >>"$summary"
@@ -193,11 +207,12 @@ wrk_rps() {
 	echo
 }
 
-# ratio NAME RPS HELLO TARGET_PERCENT
+# ratio NAME RPS HELLO TARGET_PERCENT CPU_US HELLO_CPU_US
 ratio() {
-	awk -v name="$1" -v r="$2" -v h="$3" -v t="$4" -v s="$store" 'BEGIN {
+	awk -v name="$1" -v r="$2" -v h="$3" -v t="$4" -v c="$5" -v hc="$6" -v s="$store" 'BEGIN {
 		p = h > 0 ? 100 * r / h : 0
 		printf "[%s] %s: %.0f req/s = %.1f%% of hello-world %.0f req/s (target ≥ %d%%)  %s\n", s, name, r, p, h, t, (p >= t ? "OK" : "MISSED")
+		printf "[%s] %s: server CPU %s µs/request (hello-world %s µs)\n", s, name, c, hc
 	}' >>"$summary"
 }
 
@@ -217,7 +232,7 @@ for store in "${stores[@]}"; do
 		idle)
 			echo "--- idle sockets (points $points, heartbeat every ${ping_ms} ms) ---"
 			start_server "$store" "$bin/idle.log" THROTTLE_LIMIT=0 ROOM_MAX_USERS=100 LOG_LEVEL=warn
-			rvload idle -url "http://127.0.0.1:$port" -pid "$spid" -debug "http://127.0.0.1:$((port + 1))" \
+			rvload idle -source 127.0.0.2 -url "http://127.0.0.1:$port" -pid "$spid" -debug "http://127.0.0.1:$((port + 1))" \
 				-members 100 -points "$points" -ping-interval "${ping_ms}ms"
 			stop_server
 			;;
@@ -226,7 +241,7 @@ for store in "${stores[@]}"; do
 			maxu=100
 			[ "$big" -gt 100 ] && maxu=$big
 			start_server "$store" "$bin/connect.log" THROTTLE_LIMIT=0 ROOM_MAX_USERS="$maxu" LOG_LEVEL=warn
-			rvload connect -url "http://127.0.0.1:$port" -rooms "$connect_rooms" -members 100 -parallel 64 -big "$big"
+			rvload connect -source 127.0.0.2 -url "http://127.0.0.1:$port" -pid "$spid" -rooms "$connect_rooms" -members 100 -parallel 64 -big "$big"
 			stop_server
 			;;
 		http)
@@ -258,14 +273,14 @@ for store in "${stores[@]}"; do
 				start_server "$store" "$bin/http-$logmode.log" THROTTLE_LIMIT=1000000000 THROTTLE_TTL_MS=60000 \
 					ROOM_CODE_LENGTH=6 LOG_LEVEL="$level"
 				code=$("$bin/rvload" room -url "http://127.0.0.1:$port")
-				wrk_rps "hello-world" "http://127.0.0.1:$hport/"
-				hello=$rps
-				wrk_rps "GET /rooms/{code}, access log $logmode" "http://127.0.0.1:$port/rooms/$code"
-				ratio "GET /rooms/{code} req/s, access log $logmode, rate limiter on" "$rps" "$hello" 50
-				wrk_rps "hello-world" "http://127.0.0.1:$hport/"
-				hello=$rps
-				wrk_rps "POST /rooms, access log $logmode" "http://127.0.0.1:$port/rooms" "$bin/post.lua"
-				ratio "POST /rooms req/s, access log $logmode, rate limiter on" "$rps" "$hello" 30
+				wrk_rps "hello-world" "http://127.0.0.1:$hport/" "$hpid"
+				hello=$rps hello_cpu=$cpu_us
+				wrk_rps "GET /rooms/{code}, access log $logmode" "http://127.0.0.1:$port/rooms/$code" "$spid"
+				ratio "GET /rooms/{code}, access log $logmode, rate limiter on" "$rps" "$hello" 50 "$cpu_us" "$hello_cpu"
+				wrk_rps "hello-world" "http://127.0.0.1:$hport/" "$hpid"
+				hello=$rps hello_cpu=$cpu_us
+				wrk_rps "POST /rooms, access log $logmode" "http://127.0.0.1:$port/rooms" "$spid" "$bin/post.lua"
+				ratio "POST /rooms, access log $logmode, rate limiter on" "$rps" "$hello" 30 "$cpu_us" "$hello_cpu"
 				if [ "$logmode" = on ]; then
 					echo "access log: $(grep -c '"http request"' "$bin/http-on.log" || true) lines written"
 				fi

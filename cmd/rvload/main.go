@@ -4,7 +4,7 @@
 // and runs every phase; run a phase by hand as
 //
 //	rvload idle    -url http://127.0.0.1:45000 -pid PID -debug http://127.0.0.1:45001 -points 2000,5000,10000,18000
-//	rvload connect -url http://127.0.0.1:45000 -rooms 100 -members 100 -parallel 64 -big 1000
+//	rvload connect -url http://127.0.0.1:45000 -pid PID -rooms 100 -members 100 -parallel 64 -big 1000
 //	rvload room    -url http://127.0.0.1:45000
 //
 // idle: creates rooms of -members members over REST, then connects one
@@ -25,7 +25,9 @@
 // -gap apart, and every member records when room:lock_toggled arrives
 // (latency = arrival minus send, on this machine's clock). With -big > 0
 // it then does the same for one room of -big members, the other sockets
-// still open.
+// still open. With -pid it also reports the server's CPU time per connect
+// and per broadcast (from /proc), which the machine's load changes much
+// less than wall-clock figures.
 //
 // room: creates one room and prints its code (for wrk).
 //
@@ -95,12 +97,14 @@ type common struct {
 	base     string
 	parallel int
 	quiet    time.Duration
+	source   string
 }
 
 func (c *common) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.base, "url", "http://127.0.0.1:3000", "server base URL (loopback only)")
 	fs.IntVar(&c.parallel, "parallel", 64, "connects and REST requests in flight")
 	fs.DurationVar(&c.quiet, "quiet", time.Second, "the connect events are delivered once no socket received one for this long")
+	fs.StringVar(&c.source, "source", "", "local IP address to connect from, for example 127.0.0.2 (default: chosen by the system)")
 }
 
 func parse(fs *flag.FlagSet, c *common, args []string) {
@@ -108,6 +112,13 @@ func parse(fs *flag.FlagSet, c *common, args []string) {
 	_ = fs.Parse(args)
 	if err := checkLoopback(c.base); err != nil {
 		fatal(err)
+	}
+	if c.source != "" {
+		ip := net.ParseIP(c.source)
+		if ip == nil || !ip.IsLoopback() {
+			fatal(fmt.Errorf("-source %q is not a loopback address", c.source))
+		}
+		dialer.LocalAddr = &net.TCPAddr{IP: ip}
 	}
 }
 
@@ -272,7 +283,9 @@ func runConnect(args []string) error {
 	broadcasts := fs.Int("broadcasts", 200, "broadcasts sent to the first room")
 	gap := fs.Duration("gap", 20*time.Millisecond, "pause between broadcasts")
 	big := fs.Int("big", 1000, "members of the large room whose broadcast latency is measured after (0: none)")
-	bigBroadcasts := fs.Int("big-broadcasts", 100, "broadcasts sent to the large room")
+	bigBroadcasts := fs.Int("big-broadcasts", 50, "broadcasts sent to the large room")
+	bigGap := fs.Duration("big-gap", 200*time.Millisecond, "pause between broadcasts to the large room (the same deliveries per second as -gap for 100 members)")
+	pid := fs.Int("pid", 0, "server process id, to read the CPU time it spends (0: not read)")
 	targetConnect := fs.Duration("target-connect", 3*time.Second, "target time to connect every socket")
 	targetP99 := fs.Duration("target-p99", time.Millisecond, "target p99 of the broadcast to the first room")
 	parse(fs, &c, args)
@@ -298,11 +311,13 @@ func runConnect(args []string) error {
 	}
 	var counter eventCounter
 	var lat []time.Duration
+	srv0, cli0 := cpuTime(*pid), cpuTime(os.Getpid())
 	t0 = time.Now()
 	if err := connectAll(c.base, all, c.parallel, &counter, &lat); err != nil {
 		return err
 	}
 	took := time.Since(t0)
+	srv1, cli1 := cpuTime(*pid), cpuTime(os.Getpid())
 	slices.Sort(lat)
 	fmt.Printf("each connect (dial to CONNECT acknowledged): p50 %s, p99 %s, max %s; %.0f connects/s\n",
 		ms(pct(lat, 50)), ms(pct(lat, 99)), ms(lat[len(lat)-1]), float64(total)/took.Seconds())
@@ -310,9 +325,17 @@ func runConnect(args []string) error {
 		fmt.Sprintf("%.2f s", took.Seconds()), fmt.Sprintf("≤ %g s", targetConnect.Seconds()), took <= *targetConnect)
 	t0 = time.Now()
 	drain(&counter, c.quiet)
+	srv2, cli2 := cpuTime(*pid), cpuTime(os.Getpid())
 	fmt.Printf("connect events delivered %s after the last connect (%d events)\n", since(t0), counter.n.Load())
+	if *pid > 0 {
+		// CPU time depends much less on the machine's load than wall time.
+		figure("server CPU time per connect, to the last CONNECT acknowledged", us((srv1-srv0)/time.Duration(total)), "", true)
+		figure("server CPU time per connect, until its connect events are delivered", us((srv2-srv0)/time.Duration(total)), "", true)
+		fmt.Printf("client CPU time per connect: %s to the last CONNECT acknowledged, %s with the connect events\n",
+			us((cli1-cli0)/time.Duration(total)), us((cli2-cli0)/time.Duration(total)))
+	}
 
-	d := broadcast(rooms[0], *broadcasts, *gap)
+	d := broadcast(rooms[0], *broadcasts, *gap, *pid)
 	name := fmt.Sprintf("broadcast to a %d-member room", *members)
 	figure(name+" p50", ms(d.p50), "", true)
 	figure(name+" p99", ms(d.p99), "≤ "+ms(*targetP99), d.p99 <= *targetP99)
@@ -329,7 +352,7 @@ func runConnect(args []string) error {
 			}
 			fmt.Printf("connected the %d members of the large room in %s (%d sockets open)\n", *big, since(t0), total+*big)
 			drain(&counter, c.quiet)
-			d := broadcast(bigRoom, *bigBroadcasts, *gap)
+			d := broadcast(bigRoom, *bigBroadcasts, *bigGap, *pid)
 			figure(name+" p50", ms(d.p50), "", true)
 			figure(name+" p99", ms(d.p99), "reported", true)
 			figure(name+" max", ms(d.max), "", true)
@@ -345,7 +368,7 @@ type dist struct{ p50, p99, max time.Duration }
 // broadcast has the host of room (its first member) toggle the lock n
 // times, gap apart, and returns the distribution of the delivery latency
 // over every member and broadcast.
-func broadcast(room []*member, n int, gap time.Duration) dist {
+func broadcast(room []*member, n int, gap time.Duration, pid int) dist {
 	var arrived atomic.Int64
 	for _, m := range room {
 		m.mu.Lock()
@@ -354,6 +377,7 @@ func broadcast(room []*member, n int, gap time.Duration) dist {
 		m.mu.Unlock()
 	}
 	sent := make([]time.Time, n)
+	cpu0 := cpuTime(pid)
 	for k := range n {
 		sent[k] = time.Now()
 		if err := room[0].c.Emit("room:toggle_lock", ""); err != nil {
@@ -366,6 +390,7 @@ func broadcast(room []*member, n int, gap time.Duration) dist {
 	for arrived.Load() < want && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
+	cpu := cpuTime(pid) - cpu0
 	var all []time.Duration
 	missing := 0
 	for _, m := range room {
@@ -385,6 +410,10 @@ func broadcast(room []*member, n int, gap time.Duration) dist {
 	slices.Sort(all)
 	d := dist{pct(all, 50), pct(all, 99), all[len(all)-1]}
 	fmt.Printf("broadcast to a %d-member room: %d deliveries, p50 %s, p99 %s, max %s\n", len(room), len(all), ms(d.p50), ms(d.p99), ms(d.max))
+	if pid > 0 {
+		fmt.Printf("server CPU time per broadcast to %d members: %s (%.2f µs per delivery; heartbeats of the open sockets included)\n",
+			len(room), us(cpu/time.Duration(n)), float64(cpu)/float64(time.Microsecond)/float64(len(all)))
+	}
 	return d
 }
 
@@ -549,6 +578,29 @@ func pct(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(0, min(len(sorted)-1, i-1))]
 }
 
+// us formats d in microseconds.
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+
+// cpuTime is the user and system CPU time pid has used (0 when pid is 0),
+// from /proc/PID/stat, in clock ticks of 10 ms (USER_HZ on Linux).
+func cpuTime(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		fatal(err)
+	}
+	// The command name (field 2) may hold spaces: count from its ")".
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		fatal(fmt.Errorf("short /proc/%d/stat", pid))
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // ms formats d in milliseconds.
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
@@ -573,10 +625,12 @@ func forEach(n, parallel int, f func(i int)) {
 	wg.Wait()
 }
 
-// dialer opens every TCP connection of the tool with SO_REUSEADDR (where
-// the platform has it): the client closes first, so its ports stay in
-// TIME-WAIT for a minute, and on loopback those ports are in the range a
-// next server may want to listen on; SO_REUSEADDR on both sides lets it.
+// dialer opens every TCP connection of the tool, from -source when given,
+// with SO_REUSEADDR where the platform has it. The client closes first, so
+// its ports stay in TIME-WAIT for a minute, and on loopback those ports
+// are in the range a next server may want to listen on: connecting from
+// another loopback address (127.0.0.2) keeps them off the servers'
+// 127.0.0.1, and gives the client a port range of its own.
 var dialer = &net.Dialer{Timeout: 30 * time.Second, Control: reuseAddr}
 
 var leanDialer = siotest.LeanDialer{NetDial: dialer.DialContext}
