@@ -23,6 +23,13 @@
 #            with the access log on (LOG_LEVEL=info, to a file) and off
 #            (LOG_LEVEL=warn), the rate limiter on (THROTTLE_LIMIT=10^9).
 #
+# The servers listen on BENCH_HOST (default 127.0.0.3) and rvload connects
+# from 127.0.0.2: on a shared machine, other programs' outgoing
+# connections take ephemeral ports of 127.0.0.1, which may be the ports
+# wanted here (32768-60999 on Linux); other loopback addresses keep
+# clear of them, and the client's own TIME-WAIT ports clear of the next
+# server's.
+#
 # Settings (environment): BENCH_PORT (first port, default 45000; each
 # server takes the next two, a taken pair is skipped),
 # BENCH_POINTS (default 2000,5000,10000,18000), BENCH_PING_INTERVAL_MS
@@ -50,6 +57,7 @@ all) stores=(memory redis) ;;
 	;;
 esac
 port0=${BENCH_PORT:-45000}
+host=${BENCH_HOST:-127.0.0.3}
 points=${BENCH_POINTS:-2000,5000,10000,18000}
 ping_ms=${BENCH_PING_INTERVAL_MS:-10000}
 wrk_duration=${BENCH_WRK_DURATION:-10s}
@@ -127,7 +135,7 @@ start_server() {
 	for _ in $(seq 20); do
 		port=$next_port
 		next_port=$((next_port + 2))
-		local vars=(HOST=127.0.0.1 PORT="$port" DEBUG_ADDR="127.0.0.1:$((port + 1))"
+		local vars=(HOST="$host" PORT="$port" DEBUG_ADDR="$host:$((port + 1))"
 			JWT_SECRET=bench-secret-bench-secret-bench-secret
 			SOCKET_CONNECT_RATE=0 SOCKET_EVENT_RATE=-1 SOCKETIO_PING_INTERVAL_MS="$ping_ms" "$@")
 		if [ "$store" = redis ]; then
@@ -139,7 +147,7 @@ start_server() {
 		spid=$!
 		pids+=("$spid")
 		for _ in $(seq 300); do
-			if curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; then
+			if curl -sf "http://$host:$port/healthz" >/dev/null; then
 				return 0
 			fi
 			if ! kill -0 "$spid" 2>/dev/null; then
@@ -175,7 +183,7 @@ rvload() {
 }
 
 # ticks PID: user plus system CPU time of PID, in clock ticks.
-ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat"; }
+ticks() { awk '{sub(/.*\) /, ""); print $12 + $13}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 # wrk_rps LABEL URL PID [LUA]: runs wrk on URL and sets rps (requests per
 # second) and cpu_us (CPU time PID spent per request, in µs); warns when
@@ -232,7 +240,7 @@ for store in "${stores[@]}"; do
 		idle)
 			echo "--- idle sockets (points $points, heartbeat every ${ping_ms} ms) ---"
 			start_server "$store" "$bin/idle.log" THROTTLE_LIMIT=0 ROOM_MAX_USERS=100 LOG_LEVEL=warn
-			rvload idle -source 127.0.0.2 -url "http://127.0.0.1:$port" -pid "$spid" -debug "http://127.0.0.1:$((port + 1))" \
+			rvload idle -source 127.0.0.2 -url "http://$host:$port" -pid "$spid" -debug "http://$host:$((port + 1))" \
 				-members 100 -points "$points" -ping-interval "${ping_ms}ms"
 			stop_server
 			;;
@@ -241,7 +249,7 @@ for store in "${stores[@]}"; do
 			maxu=100
 			[ "$big" -gt 100 ] && maxu=$big
 			start_server "$store" "$bin/connect.log" THROTTLE_LIMIT=0 ROOM_MAX_USERS="$maxu" LOG_LEVEL=warn
-			rvload connect -source 127.0.0.2 -url "http://127.0.0.1:$port" -pid "$spid" -rooms "$connect_rooms" -members 100 -parallel 64 -big "$big"
+			rvload connect -source 127.0.0.2 -url "http://$host:$port" -pid "$spid" -rooms "$connect_rooms" -members 100 -parallel 64 -big "$big"
 			stop_server
 			;;
 		http)
@@ -253,15 +261,16 @@ for store in "${stores[@]}"; do
 			for _ in $(seq 10); do
 				hport=$next_port
 				next_port=$((next_port + 2))
-				"$bin/rvhello" -addr "127.0.0.1:$hport" 2>"$bin/hello.log" &
+				"$bin/rvhello" -addr "$host:$hport" 2>"$bin/hello.log" &
 				hpid=$!
 				pids+=("$hpid")
+				# rvhello says "listening" once it holds the port, or exits.
 				for _ in $(seq 100); do
-					curl -sf "http://127.0.0.1:$hport/" >/dev/null && break
+					grep -q listening "$bin/hello.log" && break
 					kill -0 "$hpid" 2>/dev/null || break
 					sleep 0.1
 				done
-				kill -0 "$hpid" 2>/dev/null && break
+				kill -0 "$hpid" 2>/dev/null && grep -q listening "$bin/hello.log" && break
 				reap "$hpid"
 			done
 			for logmode in on off; do
@@ -272,14 +281,14 @@ for store in "${stores[@]}"; do
 				# line, there is no other switch for it.
 				start_server "$store" "$bin/http-$logmode.log" THROTTLE_LIMIT=1000000000 THROTTLE_TTL_MS=60000 \
 					ROOM_CODE_LENGTH=6 LOG_LEVEL="$level"
-				code=$("$bin/rvload" room -url "http://127.0.0.1:$port")
-				wrk_rps "hello-world" "http://127.0.0.1:$hport/" "$hpid"
+				code=$("$bin/rvload" room -url "http://$host:$port")
+				wrk_rps "hello-world" "http://$host:$hport/" "$hpid"
 				hello=$rps hello_cpu=$cpu_us
-				wrk_rps "GET /rooms/{code}, access log $logmode" "http://127.0.0.1:$port/rooms/$code" "$spid"
+				wrk_rps "GET /rooms/{code}, access log $logmode" "http://$host:$port/rooms/$code" "$spid"
 				ratio "GET /rooms/{code}, access log $logmode, rate limiter on" "$rps" "$hello" 50 "$cpu_us" "$hello_cpu"
-				wrk_rps "hello-world" "http://127.0.0.1:$hport/" "$hpid"
+				wrk_rps "hello-world" "http://$host:$hport/" "$hpid"
 				hello=$rps hello_cpu=$cpu_us
-				wrk_rps "POST /rooms, access log $logmode" "http://127.0.0.1:$port/rooms" "$spid" "$bin/post.lua"
+				wrk_rps "POST /rooms, access log $logmode" "http://$host:$port/rooms" "$spid" "$bin/post.lua"
 				ratio "POST /rooms, access log $logmode, rate limiter on" "$rps" "$hello" 30 "$cpu_us" "$hello_cpu"
 				if [ "$logmode" = on ]; then
 					echo "access log: $(grep -c '"http request"' "$bin/http-on.log" || true) lines written"

@@ -6,13 +6,15 @@
 //	rvhello -addr 127.0.0.1:45002
 //
 // Every request, whatever its method and path, is answered 200 with a
-// 13-byte text body. It runs in its own process, never in the load
+// 13-byte text body. It logs "rvhello listening on ADDR" to stderr once it
+// holds the port. It runs in its own process, never in the load
 // generator's.
 package main
 
 import (
 	"flag"
 	"log"
+	"net"
 	"net/http"
 )
 
@@ -20,7 +22,12 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:45002", "listen address")
 	flag.Parse()
 	body := []byte("Hello, World!")
-	log.Fatal(http.ListenAndServe(*addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("rvhello listening on %s", ln.Addr())
+	log.Fatal(http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write(body)
 	})))

@@ -56,6 +56,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,10 +83,14 @@ func main() {
 	default:
 		usage()
 	}
+	stopProfile()
 	if err != nil {
 		fatal(err)
 	}
 }
+
+// stopProfile ends the -cpuprofile profile, if any.
+var stopProfile = func() {}
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: rvload idle|connect|room [flags]   (rvload CMD -h for the flags)")
@@ -98,12 +103,15 @@ type common struct {
 	parallel int
 	quiet    time.Duration
 	source   string
+
+	cpuprofile string
 }
 
 func (c *common) flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.base, "url", "http://127.0.0.1:3000", "server base URL (loopback only)")
 	fs.IntVar(&c.parallel, "parallel", 64, "connects and REST requests in flight")
 	fs.DurationVar(&c.quiet, "quiet", time.Second, "the connect events are delivered once no socket received one for this long")
+	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write the client's CPU profile to this file")
 	fs.StringVar(&c.source, "source", "", "local IP address to connect from, for example 127.0.0.2 (default: chosen by the system)")
 }
 
@@ -112,6 +120,16 @@ func parse(fs *flag.FlagSet, c *common, args []string) {
 	_ = fs.Parse(args)
 	if err := checkLoopback(c.base); err != nil {
 		fatal(err)
+	}
+	if c.cpuprofile != "" {
+		f, err := os.Create(c.cpuprofile)
+		if err != nil {
+			fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatal(err)
+		}
+		stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
 	}
 	if c.source != "" {
 		ip := net.ParseIP(c.source)
