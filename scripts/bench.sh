@@ -201,7 +201,7 @@ wrk_rps() {
 	rps=${rps:-0}
 	local n
 	n=$(awk '/requests in/ {print $1}' "$out")
-	cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="${n:-0}" -v hz="$hz" 'BEGIN { printf "%.1f", n > 0 ? (b - a) * 1e6 / hz / n : 0 }')
+	cpu_us=$(awk -v a="$t0" -v b="$t1" -v n="${n:-0}" -v hz="$hz" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) * 1e6 / hz / n : 0) }')
 	local bad
 	bad=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
 	printf '%-40s %8.0f req/s, server CPU %6s µs/request' "$label" "$rps" "$cpu_us"
