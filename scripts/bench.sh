@@ -220,7 +220,7 @@ ratio() {
 	awk -v name="$1" -v r="$2" -v h="$3" -v t="$4" -v c="$5" -v hc="$6" -v s="$store" 'BEGIN {
 		p = h > 0 ? 100 * r / h : 0
 		printf "[%s] %s: %.0f req/s = %.1f%% of hello-world %.0f req/s (target ≥ %d%%)  %s\n", s, name, r, p, h, t, (p >= t ? "OK" : "MISSED")
-		printf "[%s] %s: server CPU %s µs/request (hello-world %s µs)\n", s, name, c, hc
+		printf "[%s] %s: server CPU %s µs/request, hello-world %s µs (%.1f%% of its cost: the throughput ratio when CPU-bound, less sensitive to load)\n", s, name, c, hc, (c > 0 ? 100 * hc / c : 0)
 	}' >>"$summary"
 }
 
