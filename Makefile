@@ -33,7 +33,7 @@ STRIPE_MOCK_VERSION := v0.203.0
 TESTSERVERS_DIR := testservers
 TESTSERVERS     := $(CURDIR)/bin/testservers
 
-.PHONY: test deps e2e-deps stripe-mock build unit fuzz vet bench testservers apicheck
+.PHONY: test deps e2e-deps stripe-mock build unit fuzz vet bench bench-load testservers apicheck
 
 test: deps vet build unit fuzz apicheck
 
@@ -93,6 +93,13 @@ fuzz:
 		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg; \
 	done
 
-# Benchmarks; see BENCHMARKS.md for the load tool.
+# The Go benchmarks of every package (those needing Redis or PostgreSQL
+# skip without RENDEZVOUS_TEST_REDIS_URL / RENDEZVOUS_TEST_DATABASE_URL).
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# The load figures of BENCHMARKS.md against examples/server (cmd/rvload,
+# cmd/rvhello and wrk): BENCH_STORES=memory|redis|all, default all.
+BENCH_STORES ?= all
+bench-load:
+	scripts/bench.sh $(BENCH_STORES)
