@@ -236,7 +236,11 @@ func (n *Namespace) handler(event string, limited bool) EventHandler {
 
 // Emit sends an event to every socket of this namespace connected to this
 // server that joined room, or to all of them when room is "". The packet is
-// encoded once and the same bytes are written to every socket. Arguments are
+// encoded once, and framed for WebSocket once: every WebSocket recipient
+// writes the same bytes in one write, every polling recipient queues the
+// same packet. Large rooms are written by a few goroutines at once (at most
+// GOMAXPROCS; see sendAll), and Emit returns when every recipient has been
+// written to (or has queued what its socket did not take yet). Arguments are
 // marshalled as JSON, except top-level []byte arguments, which are sent as
 // binary attachments (a BINARY_EVENT packet; []byte nested in other values
 // is marshalled as a base64 string). Errors are logged.
@@ -246,9 +250,10 @@ func (n *Namespace) Emit(room string, event string, args ...any) {
 		n.srv.log.Error("socketio: cannot encode event", "nsp", n.name, "event", event, "err", err)
 		return
 	}
+	eventsEncoded.Add(1)
 	targets := n.members(room)
-	for _, s := range *targets {
-		s.write(msg)
+	if len(*targets) > 0 {
+		sendAll(*targets, newSharedFrame(msg))
 	}
 	if f := n.srv.cfg.OnEventOut; f != nil {
 		f(n.name, event, len(*targets))
