@@ -111,3 +111,58 @@ func TestAppendFrame(t *testing.T) {
 		}
 	}
 }
+
+// The packet encodeEvent builds without json.Marshal, for json.RawMessage
+// arguments, is byte for byte the one json.Marshal builds, and arguments
+// json.Marshal would change (whitespace, escaped characters) or refuse
+// (invalid JSON) go the general way.
+func TestEncodeVerbatimMatchesMarshal(t *testing.T) {
+	raws := []string{
+		`{"isLocked":true}`, `1`, `"x"`, `null`, `[]`, `{"a":"b c","d":[1,2,{"e":"\"\\"}]}`,
+		`{"s":"caf\u00e9 € —"}`, "{\"s\":\"caf\xc3\xa9\"}",
+		`{ "a": 1 }`, "[1,\n2]", `{"h":"<b>"}`, `{"h":"a&b"}`, "{\"l\":\"\xe2\x80\xa8\"}", "{\"l\":\"\xe2\x80\xa9\"}",
+		`{"bad":`, ``, `{"a":1}x`,
+	}
+	names := []string{"room:lock_toggled", "with space", "quo\"te", "<tag>", "é", "tab\t"}
+	for _, name := range names {
+		for _, raw := range raws {
+			for _, id := range []int64{-1, 7} {
+				args := []any{json.RawMessage(raw)}
+				got, gerr := encodeEvent("/rooms", name, id, args)
+				want, werr := encodeArgs(sioEvent, "/rooms", id, []any{name}, args)
+				if (gerr != nil) != (werr != nil) || !bytes.Equal(got.pkt, want.pkt) {
+					t.Errorf("%q %q id %d: got %q (%v), json.Marshal gives %q (%v)", name, raw, id, got.pkt, gerr, want.pkt, werr)
+				}
+			}
+		}
+		got, _ := encodeEvent("/", name, -1, nil)
+		want, _ := encodeArgs(sioEvent, "/", -1, []any{name}, nil)
+		if !bytes.Equal(got.pkt, want.pkt) {
+			t.Errorf("%q without arguments: got %q, want %q", name, got.pkt, want.pkt)
+		}
+	}
+	for _, raw := range raws[:8] {
+		if _, ok := encodeVerbatim("/", "room:lock_toggled", -1, []any{json.RawMessage(raw)}); !ok {
+			t.Errorf("%q was not passed through", raw)
+		}
+	}
+	if _, ok := encodeVerbatim("/", "ev", -1, []any{"a string"}); ok {
+		t.Error("a string argument was passed through")
+	}
+}
+
+// FuzzEncodeVerbatim: for any event name and raw argument, encodeEvent
+// gives the bytes json.Marshal gives.
+func FuzzEncodeVerbatim(f *testing.F) {
+	f.Add("room:lock_toggled", []byte(`{"isLocked":true}`))
+	f.Add("a", []byte(`{"h":"<\u2028>"}`))
+	f.Add("b", []byte("[1, 2]"))
+	f.Fuzz(func(t *testing.T, name string, raw []byte) {
+		args := []any{json.RawMessage(raw)}
+		got, gerr := encodeEvent("/f", name, -1, args)
+		want, werr := encodeArgs(sioEvent, "/f", -1, []any{name}, args)
+		if (gerr != nil) != (werr != nil) || !bytes.Equal(got.pkt, want.pkt) {
+			t.Fatalf("%q %q: got %q (%v), json.Marshal gives %q (%v)", name, raw, got.pkt, gerr, want.pkt, werr)
+		}
+	})
+}
