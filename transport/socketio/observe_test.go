@@ -88,6 +88,13 @@ func TestObservers(t *testing.T) {
 	if msg := a.next(); msg != `42/chat,["you"]` {
 		t.Fatalf("a got %q", msg)
 	}
+	// The observers run after the write that the client has just read:
+	// wait until they have been called before checking what they saw.
+	waitFor(t, "the events observed", func() bool {
+		var n int
+		o.get(func() { n = o.out["/chat hi"] + o.out["/chat you"] })
+		return n == 3
+	})
 	o.get(func() {
 		if o.in["/chat "] != 1 || o.in["/chat hello"] != 1 || len(o.in) != 2 {
 			t.Errorf("events in: %v", o.in)
@@ -117,6 +124,11 @@ func TestObservers(t *testing.T) {
 	if msg := b.next(); !strings.HasPrefix(msg, "44/nope,") {
 		t.Fatalf("CONNECT to an unknown namespace: %q", msg)
 	}
+	waitFor(t, "the refusal observed", func() bool {
+		var n int
+		o.get(func() { n = len(o.refused) })
+		return n > 0
+	})
 	o.get(func() {
 		if strings.Join(o.refused, ",") != "INVALID_NAMESPACE" {
 			t.Errorf("refused: %v", o.refused)
