@@ -14,6 +14,19 @@ func (t *Transport) clientIP(r *http.Request) string {
 	return clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), t.cfg.TrustProxy, t.cfg.TrustedProxies)
 }
 
+// requestIP is clientIP, worked out once per request: the statusWriter
+// of Observed keeps it for the access log line.
+func (t *Transport) requestIP(w http.ResponseWriter, r *http.Request) string {
+	sw, ok := w.(*statusWriter)
+	if !ok {
+		return t.clientIP(r)
+	}
+	if sw.ip == "" {
+		sw.ip = t.clientIP(r)
+	}
+	return sw.ip
+}
+
 // clientAddr picks the client address of a request from its peer address
 // (remote, "host:port") and its X-Forwarded-For header lines.
 //

@@ -194,7 +194,7 @@ func (t *Transport) Observed(route string, h http.Handler) http.Handler {
 					slog.String("route", route),
 					slog.Int("status", status),
 					slog.Float64("durationMs", float64(d.Microseconds())/1000),
-					slog.String("clientIp", t.clientIP(r)))
+					slog.String("clientIp", t.requestIP(sw, r)))
 			}
 		}()
 		h.ServeHTTP(sw, r)
@@ -206,6 +206,7 @@ func (t *Transport) Observed(route string, h http.Handler) http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	ip     string // the client IP, once worked out (requestIP)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
