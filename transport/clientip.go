@@ -95,6 +95,13 @@ func forwardedFor(lines []string) []string {
 // IPv4-mapped IPv6 addresses become IPv4 and zones are dropped.
 func parseAddr(s string) (netip.Addr, bool) {
 	s = strings.TrimSpace(s)
+	// A peer address has a port ("1.2.3.4:80", "[::1]:80"): try that
+	// first, as a failed parse allocates its error.
+	if i := strings.LastIndexByte(s, ':'); i > 0 && (s[0] == '[' || strings.IndexByte(s[:i], ':') < 0) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap().WithZone(""), true
+		}
+	}
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
 	if err != nil {
 		ap, perr := netip.ParseAddrPort(s)

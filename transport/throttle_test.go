@@ -205,4 +205,3 @@ type allowOnly struct{ l transport.Limiter }
 func (a allowOnly) Allow(ctx context.Context, key string, limit int, window time.Duration) (bool, time.Duration, error) {
 	return a.l.Allow(ctx, key, limit, window)
 }
-
