@@ -9,6 +9,13 @@ import (
 	rv "github.com/rendezvous-go/rendezvous"
 )
 
+// HitCounter is a Limiter that can also count hits in batches: CountHits
+// adds hits[i] hits to the window of keys[i] (the windows of Allow: one
+// starts at a key's first hit and lasts window), all in one round trip,
+// and returns each key's count in its current window, these hits included,
+// and the time left until that window ends. store/memory.RateLimiter and
+// store/redis.RateLimiter implement it.
+//
 // The HTTP rate limit (Config.ThrottleLimit) is local-first when
 // Config.Limiter is a HitCounter (store/memory and store/redis
 // RateLimiters are) and Config.ThrottleSync is not negative.
@@ -51,16 +58,9 @@ import (
 // the Limiter longer than its own timeout (the Redis client's command
 // timeout and circuit breaker), and warmed keys wait for nothing.
 //
-// At most maxThrottleKeys keys are tracked; beyond them (after sweeping
+// At most 65,536 keys are tracked per instance; beyond them (after sweeping
 // the ended windows) a request asks the Limiter synchronously, as with a
 // Limiter that is no HitCounter.
-
-// HitCounter is a Limiter that can also count hits in batches: CountHits
-// adds hits[i] hits to the window of keys[i] (the windows of Allow: one
-// starts at a key's first hit and lasts window), all in one round trip,
-// and returns each key's count in its current window, these hits included,
-// and the time left until that window ends. store/memory.RateLimiter and
-// store/redis.RateLimiter implement it.
 type HitCounter interface {
 	Limiter
 	CountHits(ctx context.Context, keys []string, hits []int64, window time.Duration) (counts []int64, left []time.Duration, err error)
@@ -75,7 +75,8 @@ const maxThrottleKeys = 1 << 16
 // syncTimeout bounds one batch sent to the HitCounter.
 const syncTimeout = 5 * time.Second
 
-// localThrottle is the local-first HTTP rate limit described above.
+// localThrottle is the local-first HTTP rate limit described at
+// HitCounter.
 type localThrottle struct {
 	counter  HitCounter
 	limit    int64

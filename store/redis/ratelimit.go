@@ -10,7 +10,10 @@ import (
 
 // RateLimiter counts hits per key in fixed windows kept in Redis, so every
 // instance that uses the same Redis and prefix shares the same counts.
-// Create one with NewRateLimiter; it is safe for concurrent use.
+// Create one with NewRateLimiter; it is safe for concurrent use. Allow is
+// exact, one round trip per hit; CountHits sends many keys' hits in one
+// pipeline, for transport's local-first HTTP rate limit (see
+// transport.HitCounter).
 type RateLimiter struct {
 	client goredis.UniversalClient
 	prefix string
