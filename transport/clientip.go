@@ -14,6 +14,19 @@ func (t *Transport) clientIP(r *http.Request) string {
 	return clientAddr(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), t.cfg.TrustProxy, t.cfg.TrustedProxies)
 }
 
+// requestIP is clientIP, worked out once per request: the statusWriter
+// of Observed keeps it for the access log line.
+func (t *Transport) requestIP(w http.ResponseWriter, r *http.Request) string {
+	sw, ok := w.(*statusWriter)
+	if !ok {
+		return t.clientIP(r)
+	}
+	if sw.ip == "" {
+		sw.ip = t.clientIP(r)
+	}
+	return sw.ip
+}
+
 // clientAddr picks the client address of a request from its peer address
 // (remote, "host:port") and its X-Forwarded-For header lines.
 //
@@ -82,6 +95,13 @@ func forwardedFor(lines []string) []string {
 // IPv4-mapped IPv6 addresses become IPv4 and zones are dropped.
 func parseAddr(s string) (netip.Addr, bool) {
 	s = strings.TrimSpace(s)
+	// A peer address has a port ("1.2.3.4:80", "[::1]:80"): try that
+	// first, as a failed parse allocates its error.
+	if i := strings.LastIndexByte(s, ':'); i > 0 && (s[0] == '[' || strings.IndexByte(s[:i], ':') < 0) {
+		if ap, err := netip.ParseAddrPort(s); err == nil {
+			return ap.Addr().Unmap().WithZone(""), true
+		}
+	}
 	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(s, "["), "]"))
 	if err != nil {
 		ap, perr := netip.ParseAddrPort(s)

@@ -85,4 +85,19 @@
 // Limiter), and strict JSON bodies (exact field names, no duplicate keys,
 // valid UTF-8). Behind a proxy, Config.TrustProxy and
 // Config.TrustedProxies decide which X-Forwarded-For entry is the client.
+//
+// The REST rate limit is local-first when the Limiter is a HitCounter (the
+// store/memory and store/redis RateLimiters are): a key's first request in
+// a window asks the Limiter, later ones are answered in process, and every
+// Config.ThrottleSync (100 ms) the hits of all the keys hit go to the
+// Limiter in one batch, one Redis pipeline, whose reply brings the counts
+// of every instance. A warm GET /rooms/{code} on Redis thus costs one round
+// trip, the read. One instance is exact; N instances on one Redis admit at
+// most ThrottleLimit plus what the others admit in one sync interval, never
+// more than N × ThrottleLimit per window. With Redis down, requests are
+// admitted (as before) and each instance keeps enforcing the limit on its
+// own. This throttle protects capacity; the limits that protect accounts
+// (sign-in codes, wrong guesses in package auth) call Limiter.Allow and
+// stay exact. A negative ThrottleSync makes every request ask the Limiter.
+// See HitCounter.
 package transport

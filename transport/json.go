@@ -10,15 +10,25 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // MaxBodyBytes bounds REST request bodies.
 const MaxBodyBytes = 16 << 10
 
+// The header values of every JSON response, shared: net/http only reads
+// them, and their capacity of one makes an Add copy rather than write into
+// them.
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}[:1:1]
+	noStore         = []string{"no-store"}[:1:1]
+)
+
 // WriteJSON writes v as a JSON response with status, not cached.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Cache-Control"] = noStore
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }
@@ -29,13 +39,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // wrong types, a non-JSON content type and bodies over MaxBodyBytes are
 // errors of KindInvalid. An empty body decodes as {}.
 func DecodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 			return ErrInvalidBody.WithMessage("Content-Type must be application/json")
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	buf := bodyBuffers.Get().(*[]byte)
+	defer bodyBuffers.Put(buf)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, MaxBodyBytes), (*buf)[:0])
+	*buf = body[:0]
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -47,6 +60,27 @@ func DecodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 		body = []byte("{}")
 	}
 	return DecodeStrict(body, dst)
+}
+
+// bodyBuffers hold the request bodies being decoded: DecodeStrict keeps
+// nothing of its input, so a body's buffer serves the next one.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// readBody appends all of rd to b, as io.ReadAll does.
+func readBody(rd io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := rd.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+	}
 }
 
 // DecodeStrict decodes one JSON value into dst with the rules of

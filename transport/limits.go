@@ -30,8 +30,8 @@ func limitDefaults(cfg *Config) error {
 	return nil
 }
 
-// initLimits builds the per-user socket cap, the per-IP handshake limiter
-// and the event fan-out of t.
+// initLimits builds the per-user socket cap, the per-IP handshake limiter,
+// the event fan-out and the local-first HTTP rate limit of t.
 func (t *Transport) initLimits() {
 	if t.cfg.MaxSocketsPerUser > 0 {
 		t.sockets = newSocketCap(t.cfg.MaxSocketsPerUser)
@@ -40,4 +40,7 @@ func (t *Transport) initLimits() {
 		t.handshakes = newIPLimiter(t.cfg.ConnectRate, max(1, 2*t.cfg.ConnectRate), maxTrackedIPs)
 	}
 	t.fanout = newFanout(t.deliver, 0, fanoutQueueLimit, t.log)
+	if hc, ok := t.cfg.Limiter.(HitCounter); ok && t.cfg.ThrottleLimit > 0 && t.cfg.ThrottleSync > 0 {
+		t.local = newLocalThrottle(hc, t.cfg.ThrottleLimit, t.cfg.ThrottleWindow, t.cfg.ThrottleSync, t.cfg.Clock, t.log)
+	}
 }

@@ -30,16 +30,22 @@ const RequestIDMaxLen = 64
 
 type requestIDKey struct{}
 
+// requestID is the context value of a request id: a pointer, so that
+// storing it in a context allocates nothing more.
+type requestID struct{ id string }
+
 // RequestID returns the id of the request whose context is ctx ("" when
 // Config.AccessLog is off, or outside a request).
 func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if v, _ := ctx.Value(requestIDKey{}).(*requestID); v != nil {
+		return v.id
+	}
+	return ""
 }
 
 // WithRequestID returns ctx carrying the request id id.
 func WithRequestID(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, requestIDKey{}, id)
+	return context.WithValue(ctx, requestIDKey{}, &requestID{id})
 }
 
 // RequestIDHandler wraps h so that every record logged with a request's
@@ -173,13 +179,17 @@ func (t *Transport) Observed(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
-		var id string
 		if logged {
-			if id = r.Header.Get(RequestIDHeader); !saneRequestID(id) {
+			id := r.Header.Get(RequestIDHeader)
+			if !saneRequestID(id) {
 				id = newRequestID()
 			}
-			w.Header().Set(RequestIDHeader, id)
-			r = r.WithContext(WithRequestID(r.Context(), id))
+			// The header's value and the context's id live in sw: one
+			// allocation per request for all three.
+			sw.id = requestID{id}
+			sw.idHeader[0] = id
+			w.Header()[RequestIDHeader] = sw.idHeader[:1:1]
+			r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, &sw.id))
 		}
 		defer func() {
 			d := time.Since(start)
@@ -194,7 +204,7 @@ func (t *Transport) Observed(route string, h http.Handler) http.Handler {
 					slog.String("route", route),
 					slog.Int("status", status),
 					slog.Float64("durationMs", float64(d.Microseconds())/1000),
-					slog.String("clientIp", t.clientIP(r)))
+					slog.String("clientIp", t.requestIP(sw, r)))
 			}
 		}()
 		h.ServeHTTP(sw, r)
@@ -205,7 +215,10 @@ func (t *Transport) Observed(route string, h http.Handler) http.Handler {
 // WebSocket upgrade) counts as 101.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	ip       string    // the client IP, once worked out (requestIP)
+	id       requestID // the request id of Config.AccessLog
+	idHeader [1]string // the X-Request-Id header's value
 }
 
 func (w *statusWriter) WriteHeader(code int) {

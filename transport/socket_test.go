@@ -422,10 +422,34 @@ func TestTwoInstancesShareRedis(t *testing.T) {
 	if err := hc.WaitDisconnect(rooms.Namespace, wait); err != nil {
 		t.Fatal(err)
 	}
-	// The rate limit is shared too.
-	s3 := newStack(t, options{store: store, broker: redisstore.NewBroker(client, prefix), limiter: redisstore.NewRateLimiter(client, prefix), throttle: 2})
-	s4 := newStack(t, options{store: store, broker: redisstore.NewBroker(client, prefix), limiter: redisstore.NewRateLimiter(client, prefix), throttle: 2})
+	// The rate limit is shared too: exactly when every request asks the
+	// Limiter (ThrottleSync < 0)...
+	s3 := newStack(t, options{store: store, broker: redisstore.NewBroker(client, prefix), limiter: redisstore.NewRateLimiter(client, prefix), throttle: 2, throttleSync: -1})
+	s4 := newStack(t, options{store: store, broker: redisstore.NewBroker(client, prefix), limiter: redisstore.NewRateLimiter(client, prefix), throttle: 2, throttleSync: -1})
 	s3.create(t, "A")
 	s4.create(t, "A")
 	wantError(t, do(t, "POST", s3.URL+"/rooms", `{"displayName":"A"}`), 429, "RATE_LIMITED")
+	// ...and local-first (the default) within the documented overshoot:
+	// an instance that warmed a key before the other's hits admits up to
+	// the limit on its own count, one that warms it after refuses at once.
+	// (The routes' keys are per client IP, shared with s3 and s4 above:
+	// this uses another route.)
+	s5 := newStack(t, options{store: store, broker: redisstore.NewBroker(client, prefix), limiter: redisstore.NewRateLimiter(client, prefix), throttle: 2})
+	s6 := newStack(t, options{store: store, broker: redisstore.NewBroker(client, prefix), limiter: redisstore.NewRateLimiter(client, prefix), throttle: 2})
+	tk, err := s5.Rooms.Create(context.Background(), rooms.CreateRequest{DisplayName: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(s *stack) response { return do(t, "GET", s.URL+"/rooms/"+tk.RoomCode, "") }
+	if r := get(s5); r.Status != 200 { // s5 warms the key: count 1
+		t.Fatalf("GET on s5: %d", r.Status)
+	}
+	if r := get(s6); r.Status != 200 { // s6 warms it: count 2
+		t.Fatalf("GET on s6: %d", r.Status)
+	}
+	wantError(t, get(s6), 429, "RATE_LIMITED") // s6 knows the shared count
+	if r := get(s5); r.Status != 200 {         // s5 has not synced: one over
+		t.Fatalf("GET on s5 before its sync: %d, want 200 (the bounded overshoot)", r.Status)
+	}
+	wantError(t, get(s5), 429, "RATE_LIMITED") // at most 2 × limit in all
 }

@@ -67,6 +67,14 @@ type Config struct {
 	ThrottleLimit int
 	// ThrottleWindow is the rate-limit window. Default one minute.
 	ThrottleWindow time.Duration
+	// ThrottleSync is how often the HTTP rate limit's local counts are
+	// sent to the Limiter, in one batch, when the Limiter is a HitCounter
+	// (store/memory and store/redis RateLimiters are): requests are then
+	// counted in process, with no round trip once a key is warm, and
+	// several instances share the limit with a bounded overshoot (see
+	// HitCounter). Default DefaultThrottleSync (100 ms); negative: every
+	// request asks the Limiter (exact, one round trip per request).
+	ThrottleSync time.Duration
 	// TrustProxy takes the client IP of rate limits from X-Forwarded-For
 	// instead of the connection's address. Enable it only behind a proxy
 	// that appends to the header. Without TrustedProxies exactly one hop is
@@ -147,9 +155,10 @@ type Transport struct {
 	io     *socketio.Server
 	routes []Route // registered by the modules
 
-	sockets    *socketCap // per-user socket cap; nil when disabled
-	handshakes *ipLimiter // per-IP handshake limit; nil when disabled
-	fanout     *fanout    // delivers the Broker's events
+	sockets    *socketCap     // per-user socket cap; nil when disabled
+	handshakes *ipLimiter     // per-IP handshake limit; nil when disabled
+	fanout     *fanout        // delivers the Broker's events
+	local      *localThrottle // local-first HTTP rate limit; nil when off
 
 	mu    sync.Mutex
 	unsub func()
@@ -182,6 +191,12 @@ func New(cfg Config) (*Transport, error) {
 	}
 	if cfg.ThrottleWindow == 0 {
 		cfg.ThrottleWindow = time.Minute
+	}
+	if cfg.ThrottleWindow < 0 {
+		return nil, errors.New("transport: Config.ThrottleWindow must not be negative")
+	}
+	if cfg.ThrottleSync == 0 {
+		cfg.ThrottleSync = DefaultThrottleSync
 	}
 	if cfg.EventRate == 0 {
 		cfg.EventRate = 10
@@ -263,6 +278,9 @@ func (t *Transport) Shutdown(ctx context.Context) error {
 	}
 	t.fanout.stop()
 	t.mu.Unlock()
+	if t.local != nil {
+		t.local.close(ctx)
+	}
 	return err
 }
 
@@ -391,13 +409,26 @@ func (t *Transport) handle(h HandlerFunc) http.Handler {
 	})
 }
 
-// throttle applies the per-IP, per-route rate limit.
+// throttle applies the per-IP, per-route rate limit: local-first (see
+// HitCounter) or one Limiter call per request.
 func (t *Transport) throttle(route string, next http.Handler) http.Handler {
 	if t.cfg.ThrottleLimit == 0 {
 		return next
 	}
+	prefix := "http:" + route + ":"
+	if l := t.local; l != nil {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var buf [128]byte
+			key := append(append(buf[:0], prefix...), t.requestIP(w, r)...)
+			if ok, after := l.allow(r.Context(), key); !ok {
+				t.writeError(w, r, retryAfter{err: ErrRateLimited, after: after})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, after, err := t.cfg.Limiter.Allow(r.Context(), "http:"+route+":"+t.clientIP(r), t.cfg.ThrottleLimit, t.cfg.ThrottleWindow)
+		ok, after, err := t.cfg.Limiter.Allow(r.Context(), prefix+t.requestIP(w, r), t.cfg.ThrottleLimit, t.cfg.ThrottleWindow)
 		if err != nil {
 			// Fail open: an unreachable limiter store must not take the API down.
 			t.log.WarnContext(r.Context(), "rate limiter failed; request allowed", "err", err)

@@ -42,6 +42,7 @@ type options struct {
 	broker           transport.Broker
 	limiter          transport.Limiter
 	throttle         int
+	throttleSync     time.Duration
 	maxUsers         int
 	closeOnHostLeave bool
 	cors             []string
@@ -138,7 +139,7 @@ func newStack(t testing.TB, o options) *stack {
 			transport.AccountsModule(transport.AccountsConfig{Service: accounts}),
 			transport.BillingModule(transport.BillingConfig{Service: wallet, Authenticator: accounts}),
 		},
-		Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle,
+		Broker: o.broker, Limiter: o.limiter, ThrottleLimit: o.throttle, ThrottleSync: o.throttleSync,
 		CORSOrigins: o.cors, Ready: o.ready, EventRate: o.eventRate,
 		MaxSocketsPerUser: o.maxSockets, ConnectRate: o.connectRate,
 		TrustProxy: o.trustProxy, TrustedProxies: o.trustedProxies, Clock: o.clock, Logger: o.logger,

@@ -71,3 +71,41 @@ func (l *RateLimiter) sweep(now time.Time) {
 	}
 	l.sweeper.done(now, len(l.windows))
 }
+
+// CountHits adds hits[i] hits to the window of keys[i], for every i, and
+// returns each key's count in its current window, these hits included, and
+// the exact time left until that window ends. The windows are those of
+// Allow. Every hits[i] must be positive. It serves transport's local-first
+// HTTP rate limit, which counts hits in process and sends them in batches
+// (several Transports sharing one RateLimiter behave as instances sharing
+// one Redis).
+func (l *RateLimiter) CountHits(_ context.Context, keys []string, hits []int64, window time.Duration) (counts []int64, left []time.Duration, err error) {
+	if window <= 0 {
+		return nil, nil, errors.New("memory: rate limit window must be positive")
+	}
+	if len(keys) != len(hits) {
+		return nil, nil, errors.New("memory: CountHits needs one hit count per key")
+	}
+	for _, n := range hits {
+		if n <= 0 {
+			return nil, nil, errors.New("memory: CountHits needs positive hit counts")
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.clock.Now()
+	l.sweep(now)
+	counts = make([]int64, len(keys))
+	left = make([]time.Duration, len(keys))
+	for i, key := range keys {
+		w := l.windows[key]
+		if w == nil || !now.Before(w.ends) {
+			w = &fixedWindow{ends: now.Add(window)}
+			l.windows[key] = w
+		}
+		w.count += int(hits[i])
+		counts[i] = int64(w.count)
+		left[i] = w.ends.Sub(now)
+	}
+	return counts, left, nil
+}

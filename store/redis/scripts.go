@@ -24,6 +24,7 @@ var (
 	membersScript      = roomScript("room_members.lua")
 
 	allowScript = goredis.NewScript(luaSource("ratelimit_allow.lua"))
+	countScript = goredis.NewScript(luaSource("ratelimit_count.lua"))
 )
 
 func roomScript(name string) *goredis.Script {
