@@ -106,37 +106,77 @@ func (s *RoomStore) MembersAt(ctx context.Context, code string, now time.Time) (
 }
 
 // Admit implements rooms.Store with one script (lua/room_admit.lua): the
-// membership check, the room hash and every member with its live entries,
-// in one round trip.
+// membership check, the room hash, the roster (every member in one
+// string, kept by the scripts that change the membership) and the live
+// entry counts, in one round trip.
 func (s *RoomStore) Admit(ctx context.Context, code, userID string, now time.Time) (rooms.Room, []rooms.Member, error) {
 	res, err := s.run(ctx, admitScript, code, userID, now.UnixMilli())
 	if err != nil {
 		return rooms.Room{}, nil, err
 	}
-	if len(res) < 3 {
+	if len(res) < 4 {
 		return rooms.Room{}, nil, errMalformed("admit reply", res)
 	}
 	room, err := decodeRoomReply(res[1])
 	if err != nil {
 		return rooms.Room{}, nil, err
 	}
-	list, ok := res[2].([]any)
-	if !ok || len(list)%4 != 0 {
-		return rooms.Room{}, nil, errMalformed("admit members", res[2])
+	roster, ok := res[2].(string)
+	if !ok {
+		return rooms.Room{}, nil, errMalformed("roster", res[2])
 	}
-	members := make([]rooms.Member, len(list)/4)
-	for i := range members {
-		f := list[4*i : 4*i+4]
-		id, ok1 := f[0].(string)
-		name, ok2 := f[1].(string)
-		joined, err := replyMillis(f[2])
-		n, ok3 := f[3].(int64)
-		if !ok1 || !ok2 || !ok3 || err != nil {
-			return rooms.Room{}, nil, errMalformed("admit member", f)
+	members, err := decodeRoster(roster)
+	if err != nil {
+		return rooms.Room{}, nil, err
+	}
+	live, ok := res[3].([]any)
+	if !ok || len(live)%2 != 0 {
+		return rooms.Room{}, nil, errMalformed("admit counts", res[3])
+	}
+	if len(live) > 0 {
+		at := make(map[string]int, len(members))
+		for k := range members {
+			at[members[k].ID] = k
 		}
-		members[i] = rooms.Member{ID: id, DisplayName: name, JoinedAt: joined, Sockets: int(n)}
+		for i := 0; i < len(live); i += 2 {
+			id, _ := live[i].(string)
+			n, _ := live[i+1].(int64)
+			if k, ok := at[id]; ok {
+				members[k].Sockets = int(n)
+			}
+		}
 	}
 	return room, members, nil
+}
+
+// decodeRoster decodes a roster (lua/room_lib.lua, roster_entry): per
+// member, its id, displayName and joinedAt, each as <length>:<bytes>.
+func decodeRoster(r string) ([]rooms.Member, error) {
+	var members []rooms.Member
+	field := func() (string, bool) {
+		i := strings.IndexByte(r, ':')
+		if i <= 0 {
+			return "", false
+		}
+		n, err := strconv.Atoi(r[:i])
+		if err != nil || n < 0 || i+1+n > len(r) {
+			return "", false
+		}
+		v := r[i+1 : i+1+n]
+		r = r[i+1+n:]
+		return v, true
+	}
+	for len(r) > 0 {
+		id, ok1 := field()
+		name, ok2 := field()
+		joined, ok3 := field()
+		ms, err := strconv.ParseInt(joined, 10, 64)
+		if !ok1 || !ok2 || !ok3 || err != nil {
+			return nil, errMalformed("roster", r)
+		}
+		members = append(members, rooms.Member{ID: id, DisplayName: name, JoinedAt: time.UnixMilli(ms).UTC()})
+	}
+	return members, nil
 }
 
 // replyMillis decodes a time in unix milliseconds returned as a string.

@@ -1,14 +1,16 @@
 -- Reads what a socket connecting to a room needs, provided its user is a
 -- member: the room and every member with its live presence entries, in
--- one call (Member, Room and MembersAt would be three). Writes nothing.
+-- one call (Member, Room and MembersAt would be three), the members read
+-- from the roster (one string) rather than one hash each. Writes nothing.
 --
 -- KEYS[1]  room hash
 -- KEYS[2]  member zset
 -- ARGV[1]  userId
 -- ARGV[2]  now, unix milliseconds: 'sockets' counts the entries live then
 --
--- Returns {'OK', room hash as HGETALL, {id, displayName, joinedAt, sockets,
--- id, ...}} (four values per member, longest-present first) or
+-- Returns {'OK', room hash as HGETALL, roster (every member's id,
+-- displayName and joinedAt, longest-present first: see roster_entry),
+-- {userId, live entries, ...} (members with a live entry only)} or
 -- {'ROOM_NOT_FOUND'}, {'MEMBER_NOT_FOUND'}.
 
 local room = redis.call('hgetall', KEYS[1])
@@ -20,15 +22,9 @@ if not is_member(KEYS[2], ARGV[1]) then
 end
 
 local counts = presence_counts(KEYS[1], ARGV[2])
-local members = {}
-local ids = redis.call('zrange', KEYS[2], 0, -1)
-for _, id in ipairs(ids) do
-    local m = redis.call('hmget', member_key(KEYS[1], id), 'displayName', 'joinedAt')
-    if m[2] then
-        members[#members + 1] = id
-        members[#members + 1] = m[1] or ''
-        members[#members + 1] = m[2]
-        members[#members + 1] = counts[id] or 0
-    end
+local live = {}
+for id, n in pairs(counts) do
+    live[#live + 1] = id
+    live[#live + 1] = n
 end
-return {'OK', room, members}
+return {'OK', room, roster_read(KEYS[1], KEYS[2]), live}
