@@ -24,7 +24,12 @@ type refreshBatch struct {
 // user:connected) and the socket joins the instance's refreshes.
 func (m *roomsModule) connected(sess *roomSession) {
 	m.addLocal(sess.code)
-	ctx, cancel := context.WithTimeout(sess.s.Context(), eventTimeout)
+	// Not derived from the socket's context: a context derived from it
+	// would stay registered on the socket (its Done channel, and the
+	// slot of its AfterFunc) for the socket's whole life, a few hundred
+	// bytes of every idle socket. A socket that goes away meanwhile is
+	// handled by its disconnect, queued behind this step.
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	_, err := m.svc.SocketConnected(ctx, sess.code, sess.userID, sess.s.ID())
 	if err != nil && m.lost(ctx, sess, err, "connect") {

@@ -137,7 +137,11 @@ func (m *roomsModule) mountNamespace(ns *socketio.Namespace) {
 	// token, membership and the room's state). The socket joins its
 	// targets and gets room:state; nothing is written or published, since
 	// the transport may still die before the socket connects.
-	ns.OnConnect(func(ctx context.Context, s *socketio.Socket, authData json.RawMessage) error {
+	ns.OnConnect(func(sctx context.Context, s *socketio.Socket, authData json.RawMessage) error {
+		// Detached from the socket's context (sctx): a context derived
+		// from it stays registered on the socket for its whole life.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(sctx), eventTimeout)
+		defer cancel()
 		adm, err := m.svc.Admit(ctx, handshakeToken(s, authData))
 		if err != nil {
 			return m.reg.ConnectError(ctx, rooms.Namespace, err)
