@@ -77,6 +77,26 @@ func (s *Service) RefreshAll(ctx context.Context, entries []PresenceEntry) []err
 	return errs
 }
 
+// RoomGone ends a room that a presence write of a socket found gone
+// (ErrRoomNotFound from SocketConnected or Refresh), as Sweep and
+// HandleExpiry do: if the room's TTL ran out, its sockets get room:closed
+// (reason EXPIRED, with a disconnect) and expired is true. Otherwise the
+// room was closed (Close, or the last Leave) and whoever closed it
+// published its room:closed; nothing more is published. A socket that
+// connected while its room was being closed thus gets the closer's reason
+// (HOST_LEFT, HOST_CLOSED), not EXPIRED.
+func (s *Service) RoomGone(ctx context.Context, code string) (expired bool, err error) {
+	res, err := s.cfg.Store.ExpireRoom(ctx, s.write(), code)
+	if err != nil {
+		return false, err
+	}
+	if res.Expired {
+		s.notify(ctx, s.closedEvent(code, ReasonExpired))
+		return true, nil
+	}
+	return false, nil
+}
+
 // SocketDisconnected removes the presence of socket socketID of userID;
 // when the user has no live socket left, the room gets user:disconnected.
 // A user who is no longer a member (left, kicked) and a room that is gone

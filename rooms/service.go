@@ -128,7 +128,8 @@ type Config struct {
 	Scheduler Scheduler
 	// PresenceTTL is how long a socket's presence entry (Store.Touch)
 	// stays live without a refresh. Default DefaultPresenceTTL. The
-	// transport refreshes each socket (Refresh) every PresenceTTL/3 and
+	// transport refreshes each socket every PresenceTTL/3 (RefreshAll, in
+	// batches of the instance's sockets) and
 	// sweeps the rooms it has sockets in (Sweep) every PresenceTTL/2, so
 	// a crashed instance's sockets are reported user:disconnected about
 	// PresenceTTL to 1.5×PresenceTTL after the crash. At least one

@@ -22,6 +22,7 @@ type RoomsService interface {
 	SocketConnected(ctx context.Context, code, userID, socketID string) (rooms.User, error)
 	Refresh(ctx context.Context, code, userID, socketID string) error
 	RefreshAll(ctx context.Context, entries []rooms.PresenceEntry) []error
+	RoomGone(ctx context.Context, code string) (expired bool, err error)
 	SocketDisconnected(ctx context.Context, code, userID, socketID string) error
 	Sweep(ctx context.Context, code string) error
 	Leave(ctx context.Context, code, userID string) error

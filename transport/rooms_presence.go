@@ -32,11 +32,13 @@ func (m *roomsModule) connected(sess *roomSession) {
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
 	_, err := m.svc.SocketConnected(ctx, sess.code, sess.userID, sess.s.ID())
-	if err != nil && m.lost(ctx, sess, err, "connect") {
+	if err != nil && m.lost(ctx, sess, err, "connect", false) {
 		return
 	}
 	// On a store failure too: the entry may not exist, the next refresh
-	// writes it.
+	// writes it. (And a room closed while the socket connected: its
+	// closer's room:closed is on its way; a refresh disconnects the socket
+	// if it is still there.)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.present[sess] = struct{}{}
@@ -145,23 +147,61 @@ func (m *roomsModule) refreshAll() {
 		m.reg.Payload(ctx, lastErr, slog.String("event", "refresh"), slog.Int("sockets", failed))
 		cancel()
 	}
+	// The rooms found gone are ended once each (rooms.Service.RoomGone),
+	// however many of their sockets this instance has.
+	ended := make(map[string]roomEnd)
 	for _, l := range losses {
 		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
-		m.lost(ctx, l.sess, l.err, "refresh")
+		m.lostIn(ctx, l.sess, l.err, "refresh", true, ended)
 		cancel()
 	}
 }
 
+// roomEnd is what rooms.Service.RoomGone answered for a room.
+type roomEnd struct {
+	expired bool
+	err     error
+}
+
 // lost handles a failed presence write (Disconnect may run the disconnect
-// handler on this goroutine, so no lock may be held): a room that is gone
-// gets the socket room:closed (reason EXPIRED) and disconnects it, a user
-// who is no longer a member is disconnected; other failures are logged.
-// It reports whether the socket was disconnected.
-func (m *roomsModule) lost(ctx context.Context, sess *roomSession, err error, event string) bool {
+// handler on this goroutine, so no lock may be held). A room that is gone
+// is ended by rooms.Service.RoomGone: one that expired gets room:closed
+// (reason EXPIRED) with a disconnect, through the Broker; one that was
+// closed was told so by its closer, so the socket is only disconnected,
+// and only when final (a refresh; in the connected step the closer's
+// room:closed may still be on its way to it, and the next refresh
+// disconnects it). When RoomGone fails the socket gets room:closed
+// EXPIRED directly and is disconnected. A user who is no longer a member
+// is disconnected; other failures are logged. lost reports whether the
+// socket is done with (disconnected, or about to be).
+func (m *roomsModule) lost(ctx context.Context, sess *roomSession, err error, event string, final bool) bool {
+	return m.lostIn(ctx, sess, err, event, final, nil)
+}
+
+// lostIn is lost with the answers of RoomGone already had for some rooms
+// (ended, when not nil, remembers them).
+func (m *roomsModule) lostIn(ctx context.Context, sess *roomSession, err error, event string, final bool, ended map[string]roomEnd) bool {
 	switch {
 	case errors.Is(err, rooms.ErrRoomNotFound):
-		_ = sess.s.Emit(rooms.EventClosed, map[string]any{"reason": rooms.ReasonExpired})
-		sess.s.Disconnect()
+		end, ok := ended[sess.code]
+		if !ok {
+			end.expired, end.err = m.svc.RoomGone(ctx, sess.code)
+			if ended != nil {
+				ended[sess.code] = end
+			}
+		}
+		expired, gerr := end.expired, end.err
+		switch {
+		case gerr != nil:
+			m.reg.Payload(ctx, gerr, slog.String("event", event))
+			_ = sess.s.Emit(rooms.EventClosed, map[string]any{"reason": rooms.ReasonExpired})
+			sess.s.Disconnect()
+		case expired:
+		case final:
+			sess.s.Disconnect()
+		default:
+			return false
+		}
 		return true
 	case errors.Is(err, rooms.ErrMemberNotFound):
 		sess.s.Disconnect()
