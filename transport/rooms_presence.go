@@ -149,11 +149,30 @@ func (m *roomsModule) refreshAll() {
 	}
 	// The rooms found gone are ended once each (rooms.Service.RoomGone),
 	// however many of their sockets this instance has.
+	// A socket whose user left or was kicked, or whose room was closed, is
+	// disconnected by the event its Leave, Kick or Close published, queued
+	// behind the handler that acknowledges it: a disconnect from here
+	// could overtake that acknowledgement. So such a socket is only
+	// marked, and disconnected by the next refresh if it is still there.
 	ended := make(map[string]roomEnd)
 	for _, l := range losses {
+		m.mu.Lock()
+		final := l.sess.doomed
+		m.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
-		m.lostIn(ctx, l.sess, l.err, "refresh", true, ended)
+		done := m.lostIn(ctx, l.sess, l.err, "refresh", final, ended)
 		cancel()
+		if !done {
+			m.mu.Lock()
+			if !l.sess.gone {
+				l.sess.doomed = true
+				m.present[l.sess] = struct{}{}
+				if m.refresh == nil {
+					m.refresh = time.AfterFunc(m.ttl/3, m.refreshAll)
+				}
+			}
+			m.mu.Unlock()
+		}
 	}
 }
 
@@ -167,13 +186,13 @@ type roomEnd struct {
 // handler on this goroutine, so no lock may be held). A room that is gone
 // is ended by rooms.Service.RoomGone: one that expired gets room:closed
 // (reason EXPIRED) with a disconnect, through the Broker; one that was
-// closed was told so by its closer, so the socket is only disconnected,
-// and only when final (a refresh; in the connected step the closer's
-// room:closed may still be on its way to it, and the next refresh
-// disconnects it). When RoomGone fails the socket gets room:closed
-// EXPIRED directly and is disconnected. A user who is no longer a member
-// is disconnected; other failures are logged. lost reports whether the
-// socket is done with (disconnected, or about to be).
+// closed was told so by its closer, whose room:closed may still be on its
+// way to the socket, so the socket is disconnected here only when final
+// (a refresh that had found it so already, see refreshAll). When RoomGone
+// fails the socket gets room:closed EXPIRED directly and is disconnected.
+// A user who is no longer a member is disconnected in the connected step,
+// and by a refresh only when final. Other failures are logged. lost
+// reports whether the socket is done with (disconnected, or about to be).
 func (m *roomsModule) lost(ctx context.Context, sess *roomSession, err error, event string, final bool) bool {
 	return m.lostIn(ctx, sess, err, event, final, nil)
 }
@@ -204,6 +223,11 @@ func (m *roomsModule) lostIn(ctx context.Context, sess *roomSession, err error, 
 		}
 		return true
 	case errors.Is(err, rooms.ErrMemberNotFound):
+		if !final && event != "connect" {
+			return false
+		}
+		// In the connected step this runs on the socket's handler queue,
+		// behind nothing it could overtake.
 		sess.s.Disconnect()
 		return true
 	default:

@@ -14,14 +14,15 @@ import (
 
 // roomSession is the state of one socket in /rooms: code, userID and s
 // never change; the fields after them are guarded by roomSessions.mu
-// (state) and roomsModule.mu (batch, gone).
+// (state) and roomsModule.mu (batch, gone, doomed).
 type roomSession struct {
 	s            *socketio.Socket
 	code, userID string
 
-	state sessionState
-	batch *refreshBatch // the presence refresh in flight that holds it, if any
-	gone  bool          // disconnected: no refresh may write its entry
+	state  sessionState
+	batch  *refreshBatch // the presence refresh in flight that holds it, if any
+	gone   bool          // disconnected: no refresh may write its entry
+	doomed bool          // a refresh found it left or its room closed
 }
 
 // sessionState is where a roomSession is in its socket's life.
