@@ -36,12 +36,14 @@ func (m *roomsModule) connected(sess *roomSession) {
 		return
 	}
 	// On a store failure too: the entry may not exist, the next refresh
-	// writes it. (And a room closed while the socket connected: its
-	// closer's room:closed is on its way; a refresh disconnects the socket
-	// if it is still there.)
+	// writes it.
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.present[sess] = struct{}{}
+	// A user kicked, or a room closed, while the socket connected: the
+	// Kick's or Close's event (user:kicked, room:closed), on its way,
+	// disconnects the socket; the next refresh does if it is still there.
+	sess.doomed = errors.Is(err, rooms.ErrMemberNotFound) || errors.Is(err, rooms.ErrRoomNotFound)
 	if m.refresh == nil {
 		m.refresh = time.AfterFunc(m.ttl/3, m.refreshAll)
 	}
@@ -190,8 +192,9 @@ type roomEnd struct {
 // way to the socket, so the socket is disconnected here only when final
 // (a refresh that had found it so already, see refreshAll). When RoomGone
 // fails the socket gets room:closed EXPIRED directly and is disconnected.
-// A user who is no longer a member is disconnected in the connected step,
-// and by a refresh only when final. Other failures are logged. lost
+// A user who is no longer a member (kicked, left) is disconnected here
+// only when final too: the event of that Kick or Leave is on its way.
+// Other failures are logged. lost
 // reports whether the socket is done with (disconnected, or about to be).
 func (m *roomsModule) lost(ctx context.Context, sess *roomSession, err error, event string, final bool) bool {
 	return m.lostIn(ctx, sess, err, event, final, nil)
@@ -223,11 +226,9 @@ func (m *roomsModule) lostIn(ctx context.Context, sess *roomSession, err error, 
 		}
 		return true
 	case errors.Is(err, rooms.ErrMemberNotFound):
-		if !final && event != "connect" {
+		if !final {
 			return false
 		}
-		// In the connected step this runs on the socket's handler queue,
-		// behind nothing it could overtake.
 		sess.s.Disconnect()
 		return true
 	default:
