@@ -12,6 +12,9 @@ import (
 // fanoutQueueLimit bounds the events waiting for one target.
 const fanoutQueueLimit = 4096
 
+// fanoutBatch bounds the events of one target delivered in one turn.
+const fanoutBatch = 32
+
 // fanoutFreeQueues bounds the emptied target queues kept for reuse, so that
 // an event for a target with nothing queued (the usual case) allocates no
 // queue; only queues of at most fanoutFreeQueueCap events are kept.
@@ -22,12 +25,16 @@ const (
 
 // fanout hands the events the Broker delivers to the local sockets, fairly
 // between targets. Events are queued per target (namespace and Socket.IO
-// room); a few workers take the targets that have events round-robin, one
-// event per turn. So:
+// room); a few workers take the targets that have events round-robin, up
+// to fanoutBatch events of a target per turn. A turn's events are written
+// to each WebSocket in one write (socketio.Namespace.EmitBatch): when
+// deliveries fall behind, a room's backlog costs one write per socket per
+// turn instead of one per event, and when they keep up a turn holds one
+// event and nothing waits for a batch to fill. So:
 //
 //   - the events of one target are delivered in order, by one worker at a
 //     time;
-//   - a target with one event waits, per worker, for at most one event of
+//   - a target with one event waits, per worker, for at most one turn of
 //     each busier target: a flooded room never delays the others for
 //     longer than a turn;
 //   - a target's queue holds at most fanoutQueueLimit events: beyond that
@@ -39,6 +46,11 @@ const (
 // observe on one target.
 type fanout struct {
 	deliver func(rv.Event)
+	// deliverBatch, when set, delivers up to batch events of one target
+	// (in order, only the last of which may ask for a disconnection) in
+	// one call.
+	deliverBatch func([]rv.Event)
+	batch        int
 	limit   int
 	workers int
 	log     *slog.Logger
@@ -67,11 +79,14 @@ type targetQueue struct {
 	warned     bool // the overflow has been logged
 }
 
+// newFanout returns a fan-out that delivers one event per turn; set batch
+// and deliverBatch before start to deliver up to batch events of a target
+// per turn.
 func newFanout(deliver func(rv.Event), workers, limit int, log *slog.Logger) *fanout {
 	if workers <= 0 {
 		workers = max(4, runtime.GOMAXPROCS(0))
 	}
-	f := &fanout{deliver: deliver, limit: limit, workers: workers, log: log, queues: make(map[targetKey]*targetQueue)}
+	f := &fanout{deliver: deliver, batch: 1, limit: limit, workers: workers, log: log, queues: make(map[targetKey]*targetQueue)}
 	f.cond.L = &f.mu
 	return f
 }
@@ -144,6 +159,7 @@ func (f *fanout) enqueue(ev rv.Event) {
 
 func (f *fanout) work() {
 	defer f.wg.Done()
+	var batch []rv.Event
 	for {
 		f.mu.Lock()
 		for len(f.ready) == 0 && !f.stopped {
@@ -156,16 +172,31 @@ func (f *fanout) work() {
 		q := f.ready[0]
 		f.ready[0] = nil
 		f.ready = f.ready[1:]
-		var ev rv.Event
+		batch = batch[:0]
 		if q.disconnect {
 			q.disconnect = false
-			ev = rv.Event{Namespace: q.key.namespace, Target: q.key.target, Disconnect: true}
+			batch = append(batch, rv.Event{Namespace: q.key.namespace, Target: q.key.target, Disconnect: true})
 		} else {
-			ev = q.pop()
+			// A turn takes up to f.batch events, ending with the first one
+			// that asks for a disconnection.
+			for q.n > 0 && len(batch) < f.batch {
+				ev := q.pop()
+				batch = append(batch, ev)
+				if ev.Disconnect {
+					break
+				}
+			}
 		}
 		f.mu.Unlock()
 
-		f.run(ev)
+		if len(batch) == 1 || f.deliverBatch == nil {
+			for _, ev := range batch {
+				f.run(ev)
+			}
+		} else {
+			f.runBatch(batch)
+		}
+		clear(batch)
 
 		f.mu.Lock()
 		switch {
@@ -194,6 +225,17 @@ func (f *fanout) run(ev rv.Event) {
 		}
 	}()
 	f.deliver(ev)
+}
+
+// runBatch delivers the events of one turn together; a panic is logged and
+// the worker goes on.
+func (f *fanout) runBatch(evs []rv.Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			f.log.Error("panic delivering events", "namespace", evs[0].Namespace, "target", evs[0].Target, "events", len(evs), "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	f.deliverBatch(evs)
 }
 
 // push appends ev, dropping the oldest event when limit are queued. It

@@ -200,3 +200,47 @@ func TestFanoutStop(t *testing.T) {
 	}
 	f.stop()
 }
+
+// With a batch delivery, a turn takes up to batch events of one target, in
+// order, ending with the first that asks for a disconnection; the other
+// targets still get their turn between two batches of a busy one.
+func TestFanoutBatches(t *testing.T) {
+	turns := make(chan string, 100)
+	gate := make(chan struct{})
+	f := newFanout(func(e rv.Event) {
+		turns <- e.Target + ":" + e.Name
+		if e.Name == "hold" {
+			<-gate
+		}
+	}, 1, fanoutQueueLimit, slog.New(slog.DiscardHandler))
+	f.batch = 4
+	f.deliverBatch = func(evs []rv.Event) {
+		s := evs[0].Target + ":"
+		for i, e := range evs {
+			if i > 0 {
+				s += ","
+			}
+			s += e.Name
+			if e.Disconnect {
+				s += "!"
+			}
+		}
+		turns <- s
+	}
+	f.start()
+	defer f.stop()
+	f.enqueue(ev("busy", "hold", false))
+	if got := recv(t, turns, "first turn"); got != "busy:hold" {
+		t.Fatalf("first turn %q", got)
+	}
+	for i := range 7 {
+		f.enqueue(ev("busy", fmt.Sprint(i), i == 5))
+	}
+	f.enqueue(ev("quiet", "q", false))
+	close(gate)
+	for _, want := range []string{"quiet:q", "busy:0,1,2,3", "busy:4,5!", "busy:6"} {
+		if got := recv(t, turns, want); got != want {
+			t.Fatalf("turn %q, want %q", got, want)
+		}
+	}
+}

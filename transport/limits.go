@@ -40,6 +40,7 @@ func (t *Transport) initLimits() {
 		t.handshakes = newIPLimiter(t.cfg.ConnectRate, max(1, 2*t.cfg.ConnectRate), maxTrackedIPs)
 	}
 	t.fanout = newFanout(t.deliver, 0, fanoutQueueLimit, t.log)
+	t.fanout.batch, t.fanout.deliverBatch = fanoutBatch, t.deliverBatch
 	if hc, ok := t.cfg.Limiter.(HitCounter); ok && t.cfg.ThrottleLimit > 0 && t.cfg.ThrottleSync > 0 {
 		t.local = newLocalThrottle(hc, t.cfg.ThrottleLimit, t.cfg.ThrottleWindow, t.cfg.ThrottleSync, t.cfg.Clock, t.log)
 	}

@@ -344,6 +344,44 @@ func (t *Transport) deliver(ev rv.Event) {
 	}
 }
 
+// deliverBatch hands consecutive events of one target to the local sockets:
+// their named events in one socketio.Namespace.EmitBatch, then the
+// disconnection the last one may ask for.
+func (t *Transport) deliverBatch(evs []rv.Event) {
+	first, last := evs[0], evs[len(evs)-1]
+	if m := t.cfg.Metrics; m != nil {
+		start := time.Now()
+		defer func() {
+			d := time.Since(start)
+			for range evs {
+				m.ObserveDelivery(d)
+			}
+		}()
+	}
+	if first.Target == "" {
+		t.log.Warn("events without a target dropped", "namespace", first.Namespace, "events", len(evs))
+		return
+	}
+	ns := t.io.Lookup(first.Namespace)
+	if ns == nil {
+		return
+	}
+	msgs := make([]socketio.Message, 0, len(evs))
+	for _, ev := range evs {
+		switch {
+		case ev.Name == "":
+		case ev.Data != nil:
+			msgs = append(msgs, socketio.Message{Event: ev.Name, Args: []any{ev.Data}})
+		default:
+			msgs = append(msgs, socketio.Message{Event: ev.Name})
+		}
+	}
+	ns.EmitBatch(first.Target, msgs)
+	if last.Disconnect {
+		ns.DisconnectRoom(first.Target)
+	}
+}
+
 // Mount registers every REST handler and the Socket.IO endpoint on mux,
 // and a catch-all for the other paths under the prefix (Prefix+"/", or
 // "/" without a prefix) that answers the JSON error body: 404

@@ -12,14 +12,15 @@ import (
 	"github.com/gobwas/ws"
 )
 
-// sharedFrame is one broadcast, encoded once for all its recipients: the
-// Engine.IO packet (and its binary attachments) that polling sessions
-// queue, and the same message already framed for WebSocket (the text frame
-// of the packet followed by one binary frame per attachment, in one
-// buffer), which every WebSocket recipient writes as is, in one write. Both
-// are immutable once built and shared by every recipient.
+// sharedFrame is one broadcast of one or more messages, encoded once for
+// all its recipients: the Engine.IO packets (and their binary attachments)
+// that polling sessions queue, and the same messages already framed for
+// WebSocket (for each, the text frame of the packet followed by one binary
+// frame per attachment, all in one buffer), which every WebSocket
+// recipient writes as is, in one write. Both are immutable once built and
+// shared by every recipient.
 type sharedFrame struct {
-	msg  outMsg
+	msgs []outMsg
 	wire []byte
 }
 
@@ -28,19 +29,24 @@ type sharedFrame struct {
 // encoded once whatever its number of recipients.
 var framesBuilt, eventsEncoded atomic.Uint64
 
-// newSharedFrame frames msg for WebSocket once.
-func newSharedFrame(msg outMsg) *sharedFrame {
-	size := ws.MaxHeaderSize + len(msg.pkt)
-	for _, a := range msg.atts {
-		size += ws.MaxHeaderSize + len(a)
+// newSharedFrame frames msgs for WebSocket once, in order.
+func newSharedFrame(msgs ...outMsg) *sharedFrame {
+	size := 0
+	for _, msg := range msgs {
+		size += ws.MaxHeaderSize + len(msg.pkt)
+		for _, a := range msg.atts {
+			size += ws.MaxHeaderSize + len(a)
+		}
 	}
 	wire := make([]byte, 0, size)
-	wire = appendFrame(wire, ws.OpText, msg.pkt)
-	for _, a := range msg.atts {
-		wire = appendFrame(wire, ws.OpBinary, a)
+	for _, msg := range msgs {
+		wire = appendFrame(wire, ws.OpText, msg.pkt)
+		for _, a := range msg.atts {
+			wire = appendFrame(wire, ws.OpBinary, a)
+		}
 	}
 	framesBuilt.Add(1)
-	return &sharedFrame{msg: msg, wire: wire}
+	return &sharedFrame{msgs: msgs, wire: wire}
 }
 
 // appendFrame appends an unmasked, final server frame carrying p.
@@ -66,7 +72,7 @@ func (s *Socket) writeShared(f *sharedFrame) error {
 	defer s.mu.Unlock()
 	switch s.state {
 	case socketConnecting:
-		s.pending = append(s.pending, f.msg)
+		s.pending = append(s.pending, f.msgs...)
 		return nil
 	case socketConnected:
 		if err := s.conn.sendShared(f); err != nil {
@@ -88,12 +94,14 @@ func (c *conn) sendShared(f *sharedFrame) error {
 	if c.ws != nil {
 		return c.ws.writePreframedLocked(f.wire)
 	}
-	if err := c.sendLocked(f.msg.pkt); err != nil {
-		return err
-	}
-	for _, a := range f.msg.atts {
-		if err := c.sendBinaryLocked(a); err != nil {
+	for _, msg := range f.msgs {
+		if err := c.sendLocked(msg.pkt); err != nil {
 			return err
+		}
+		for _, a := range msg.atts {
+			if err := c.sendBinaryLocked(a); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

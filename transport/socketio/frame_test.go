@@ -166,3 +166,52 @@ func FuzzEncodeVerbatim(f *testing.F) {
 		}
 	})
 }
+
+// EmitBatch sends its messages in order, framed once for all recipients:
+// a WebSocket client reads them as consecutive frames (one write), a
+// polling client as consecutive packets, and a message that cannot be
+// encoded is left out.
+func TestEmitBatch(t *testing.T) {
+	srv, ts := newTestServer(t, Config{Logger: discardLogger(), EventRate: -1})
+	ns := srv.Of("/")
+	ns.OnConnect(func(ctx context.Context, s *Socket, auth json.RawMessage) error {
+		s.Join("r")
+		return nil
+	})
+	c := dialWS(t, eioURL(ts, "transport=websocket"))
+	if msg := c.read(); !strings.HasPrefix(msg, "0") {
+		t.Fatalf("open packet %q", msg)
+	}
+	c.connect("/", "")
+	p := newPollClient(t, ts)
+	p.mustPost("40")
+	if got := p.nextPackets(); len(got) != 1 || !strings.HasPrefix(got[0], `40{"sid":"`) {
+		t.Fatalf("polling connect: %q", got)
+	}
+	if got := ns.RoomSize("r"); got != 2 {
+		t.Fatalf("room size %d, want 2", got)
+	}
+	framed := framesBuilt.Load()
+	ns.EmitBatch("r", []Message{
+		{Event: "a", Args: []any{json.RawMessage(`{"n":1}`)}},
+		{Event: "bad", Args: []any{func() {}}},
+		{Event: "b"},
+		{Event: "c", Args: []any{2, "x"}},
+	})
+	if got := framesBuilt.Load() - framed; got != 1 {
+		t.Errorf("a batch framed %d times, want once", got)
+	}
+	want := []string{`42["a",{"n":1}]`, `42["b"]`, `42["c",2,"x"]`}
+	for i, w := range want {
+		if msg := c.read(); msg != w {
+			t.Fatalf("WebSocket message %d: %q, want %q", i, msg, w)
+		}
+	}
+	var got []string
+	for len(got) < len(want) {
+		got = append(got, p.nextPackets()...)
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("polling client: %q, want %q", got, want)
+	}
+}

@@ -261,6 +261,53 @@ func (n *Namespace) Emit(room string, event string, args ...any) {
 	releaseMembers(targets)
 }
 
+// Message is one event of EmitBatch: its name and arguments, as Emit takes
+// them.
+type Message struct {
+	Event string
+	Args  []any
+}
+
+// EmitBatch sends msgs, in order, to every local socket in room (every
+// socket of the namespace when room is ""), as consecutive calls of Emit
+// would, but written to each WebSocket recipient in one write: each message
+// is encoded once and the batch is framed once for all recipients. It is
+// for callers that have several events for the same room at hand (a
+// backlog of deliveries): under load it turns N writes per recipient into
+// one. A message that cannot be encoded is logged and left out.
+func (n *Namespace) EmitBatch(room string, msgs []Message) {
+	if len(msgs) == 0 {
+		return
+	}
+	out := make([]outMsg, 0, len(msgs))
+	sent := msgs // the messages encoded; a copy only once one fails
+	for i, m := range msgs {
+		msg, err := encodeEvent(n.name, m.Event, -1, m.Args)
+		if err != nil {
+			n.srv.log.Error("socketio: cannot encode event", "nsp", n.name, "event", m.Event, "err", err)
+			if len(sent) == len(msgs) {
+				sent = append([]Message(nil), msgs[:i]...)
+			}
+			continue
+		}
+		eventsEncoded.Add(1)
+		out = append(out, msg)
+		if len(sent) != len(msgs) {
+			sent = append(sent, m)
+		}
+	}
+	targets := n.members(room)
+	if len(*targets) > 0 && len(out) > 0 {
+		sendAll(*targets, newSharedFrame(out...))
+	}
+	if f := n.srv.cfg.OnEventOut; f != nil {
+		for _, m := range sent {
+			f(n.name, m.Event, len(*targets))
+		}
+	}
+	releaseMembers(targets)
+}
+
 // DisconnectRoom disconnects from this namespace every local socket in room
 // (every socket when room is ""): each client receives a DISCONNECT packet
 // and OnDisconnect runs with reason "server namespace disconnect".
