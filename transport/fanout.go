@@ -51,9 +51,9 @@ type fanout struct {
 	// one call.
 	deliverBatch func([]rv.Event)
 	batch        int
-	limit   int
-	workers int
-	log     *slog.Logger
+	limit        int
+	workers      int
+	log          *slog.Logger
 
 	mu      sync.Mutex
 	cond    sync.Cond
