@@ -2,12 +2,9 @@ package socketio
 
 import (
 	"encoding/binary"
-	"errors"
-	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/gobwas/ws"
 )
@@ -107,39 +104,15 @@ func (c *conn) sendShared(f *sharedFrame) error {
 	return nil
 }
 
-// writePreframedLocked writes bytes that are already WebSocket frames,
-// with the bounded backlog of writeRawLocked: written at once if the
-// socket takes them within inlineWriteBudget, the rest kept in w.pending
-// for the flusher goroutine, the client disconnected beyond
-// maxPendingBytes. frames is never modified nor retained (the backlog
-// copies it), so it may be shared between connections. c.mu must be held.
+// writePreframedLocked writes bytes that are already WebSocket frames
+// (writeWireLocked), unless the close frame was sent. frames is never
+// modified nor retained, so it may be shared between connections. c.mu
+// must be held.
 func (w *wsConn) writePreframedLocked(frames []byte) error {
-	if w.closeSent || w.broken {
+	if w.closeSent {
 		return errConnClosed
 	}
-	if w.flushing {
-		if len(w.pending)+len(frames) > maxPendingBytes {
-			w.fail()
-			w.slowClient()
-			return errSlowConsumer
-		}
-		w.pending = append(w.pending, frames...)
-		return nil
-	}
-	w.nc.SetWriteDeadline(time.Now().Add(inlineWriteBudget))
-	n, err := w.nc.Write(frames)
-	if err == nil {
-		return nil
-	}
-	var ne net.Error
-	if !errors.As(err, &ne) || !ne.Timeout() {
-		w.fail()
-		return err
-	}
-	w.pending = append(w.pending[:0], frames[n:]...)
-	w.flushing = true
-	go w.flush()
-	return nil
+	return w.writeWireLocked(frames)
 }
 
 // Broadcasts to rooms of parallelSendMin recipients and more are written

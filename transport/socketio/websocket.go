@@ -463,13 +463,24 @@ func (w *wsConn) writeRawLocked(op ws.OpCode, p []byte) error {
 		return err
 	}
 	fb.b = append(fb.b, p...)
+	return w.writeWireLocked(fb.b)
+}
+
+// writeWireLocked writes bytes that are already WebSocket frames, with the
+// bounded backlog that writeRawLocked describes. b is never modified nor
+// retained (the backlog copies it), so it may be shared between
+// connections. c.mu must be held (w.c may be nil, see writeRawLocked).
+func (w *wsConn) writeWireLocked(b []byte) error {
+	if w.broken {
+		return errConnClosed
+	}
 	if w.flushing {
-		if len(w.pending)+len(fb.b) > maxPendingBytes {
+		if len(w.pending)+len(b) > maxPendingBytes {
 			w.fail()
 			w.slowClient()
 			return errSlowConsumer
 		}
-		w.pending = append(w.pending, fb.b...)
+		w.pending = append(w.pending, b...)
 		return nil
 	}
 	budget := inlineWriteBudget
@@ -477,7 +488,7 @@ func (w *wsConn) writeRawLocked(op ws.OpCode, p []byte) error {
 		budget = writeTimeout
 	}
 	w.nc.SetWriteDeadline(time.Now().Add(budget))
-	n, err := w.nc.Write(fb.b)
+	n, err := w.nc.Write(b)
 	if err == nil {
 		return nil
 	}
@@ -486,7 +497,7 @@ func (w *wsConn) writeRawLocked(op ws.OpCode, p []byte) error {
 		w.fail()
 		return err
 	}
-	w.pending = append(w.pending[:0], fb.b[n:]...)
+	w.pending = append(w.pending[:0], b[n:]...)
 	w.flushing = true
 	go w.flush()
 	return nil
