@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"strings"
 	"time"
 
@@ -573,15 +572,26 @@ func NormalizeCode(code string) (string, error) {
 	return code, nil
 }
 
+// newCode draws a code from crypto/rand: one read of random bytes for the
+// whole code (a few more when some are rejected), each byte kept only below
+// the largest multiple of the alphabet's size, so every symbol is equally
+// likely.
 func (s *Service) newCode() string {
+	m := len(s.alphabet)
+	limit := 256 - 256%m
 	b := make([]rune, s.cfg.CodeLength)
-	n := big.NewInt(int64(len(s.alphabet)))
-	for i := range b {
-		k, err := rand.Int(rand.Reader, n)
-		if err != nil {
+	var buf [2 * MaxCodeLength]byte
+	for i := 0; i < len(b); {
+		r := buf[:2*(len(b)-i)]
+		if _, err := rand.Read(r); err != nil {
 			panic("rooms: crypto/rand failed: " + err.Error())
 		}
-		b[i] = s.alphabet[k.Int64()]
+		for _, x := range r {
+			if int(x) < limit && i < len(b) {
+				b[i] = s.alphabet[int(x)%m]
+				i++
+			}
+		}
 	}
 	return string(b)
 }
