@@ -26,6 +26,7 @@ var _ rooms.Store = (*RoomStore)(nil)
 type RoomStore struct {
 	client goredis.UniversalClient
 	prefix string
+	reads  *readBatcher
 }
 
 // NewRoomStore returns a RoomStore that keeps its keys under prefix (""
@@ -35,7 +36,7 @@ func NewRoomStore(client goredis.UniversalClient, prefix string) *RoomStore {
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
-	return &RoomStore{client: client, prefix: prefix}
+	return &RoomStore{client: client, prefix: prefix, reads: &readBatcher{client: client}}
 }
 
 // Ping checks that Redis answers.
@@ -76,13 +77,15 @@ func (s *RoomStore) CreateRoom(ctx context.Context, w rooms.Write, r rooms.Room,
 	return err
 }
 
-// Room implements rooms.Store.
+// Room implements rooms.Store. It is one HGETALL; reads made while another
+// is in flight share the next pipeline (see readBatcher), so concurrent
+// GET /rooms/{code} requests cost one round trip between them.
 func (s *RoomStore) Room(ctx context.Context, code string) (rooms.Room, error) {
 	if !validCode(code) {
 		return rooms.Room{}, rooms.ErrRoomNotFound
 	}
 	roomKey, _ := s.keys(code)
-	h, err := s.client.HGetAll(ctx, roomKey).Result()
+	h, err := s.reads.hgetall(ctx, roomKey)
 	if err != nil {
 		return rooms.Room{}, storeError("read room", err)
 	}
