@@ -78,7 +78,7 @@ func (s *RoomStore) CreateRoom(ctx context.Context, w rooms.Write, r rooms.Room,
 }
 
 // Room implements rooms.Store. It is one HGETALL; reads made while another
-// is in flight share the next pipeline (see readBatcher), so concurrent
+// is in flight share the next pipeline, without waiting for it to fill, so concurrent
 // GET /rooms/{code} requests cost one round trip between them.
 func (s *RoomStore) Room(ctx context.Context, code string) (rooms.Room, error) {
 	if !validCode(code) {
