@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	rv "github.com/rendezvous-go/rendezvous"
 )
@@ -11,40 +12,89 @@ import (
 // for Config.PresenceTTL, see Refresh) and tells the room
 // (user:connected), once per socket. It returns the member as clients see
 // it: ErrRoomNotFound or ErrMemberNotFound when there is no such member.
+// It is one store call (Store.TouchAll, which also answers the host).
 func (s *Service) SocketConnected(ctx context.Context, code, userID, socketID string) (User, error) {
-	m, _, err := s.cfg.Store.Touch(ctx, s.write(), code, userID, socketID, s.cfg.PresenceTTL)
+	res, err := s.cfg.Store.TouchAll(ctx, s.write(), s.cfg.PresenceTTL, []PresenceEntry{{Code: code, UserID: userID, SocketID: socketID}})
 	if err != nil {
 		return User{}, err
 	}
-	room, err := s.cfg.Store.Room(ctx, code)
-	if err != nil {
-		return User{}, err
+	if len(res) != 1 {
+		return User{}, errors.New("rooms: Store.TouchAll answered a batch of one with " + strconv.Itoa(len(res)) + " results")
 	}
-	u := m.user(room.HostID)
+	if res[0].Err != nil {
+		return User{}, res[0].Err
+	}
+	u := res[0].Member.user(res[0].HostID)
 	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserConnected, map[string]any{"user": u}))
 	return u, nil
 }
 
 // Refresh keeps the presence of socket socketID of userID live for another
-// Config.PresenceTTL; the transport calls it every PresenceTTL/3 for each
-// open socket. It publishes nothing, except when the socket's entry had
-// already expired and the user had no other live socket (the instance
+// Config.PresenceTTL. It publishes nothing, except when the socket's entry
+// had already expired and the user had no other live socket (the instance
 // stalled past PresenceTTL, and a sweep may have announced
 // user:disconnected): the room then gets user:connected again. It returns
 // ErrRoomNotFound when the room is gone (expired or closed: the socket
 // should get room:closed, reason EXPIRED, and be disconnected) and
-// ErrMemberNotFound when the user is no longer a member.
+// ErrMemberNotFound when the user is no longer a member. RefreshAll does
+// the same for many sockets in one store call; the transport uses it.
 func (s *Service) Refresh(ctx context.Context, code, userID, socketID string) error {
-	m, first, err := s.cfg.Store.Touch(ctx, s.write(), code, userID, socketID, s.cfg.PresenceTTL)
-	if err != nil || !first {
-		return err
+	return s.RefreshAll(ctx, []PresenceEntry{{Code: code, UserID: userID, SocketID: socketID}})[0]
+}
+
+// RefreshAll is Refresh for a batch of sockets, of any rooms, with one
+// store call (Store.TouchAll); the transport calls it every
+// PresenceTTL/3 with all the sockets of its instance, in batches. The
+// i-th error is entries[i]'s, as Refresh would return it: nil,
+// ErrRoomNotFound, ErrMemberNotFound, or the store's failure (then the
+// same for every entry). The user:connected events of the batch, if any,
+// are published together.
+func (s *Service) RefreshAll(ctx context.Context, entries []PresenceEntry) []error {
+	errs := make([]error, len(entries))
+	if len(entries) == 0 {
+		return errs
 	}
-	room, err := s.cfg.Store.Room(ctx, code)
+	res, err := s.cfg.Store.TouchAll(ctx, s.write(), s.cfg.PresenceTTL, entries)
+	if err == nil && len(res) != len(entries) {
+		err = errors.New("rooms: Store.TouchAll answered " + strconv.Itoa(len(entries)) + " entries with " + strconv.Itoa(len(res)) + " results")
+	}
 	if err != nil {
-		return err
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
 	}
-	s.notify(ctx, rv.NewEvent(Namespace, TargetRoom(code), EventUserConnected, map[string]any{"user": m.user(room.HostID)}))
-	return nil
+	var evs []rv.Event
+	for i, r := range res {
+		errs[i] = r.Err
+		if r.Err == nil && r.First {
+			evs = append(evs, rv.NewEvent(Namespace, TargetRoom(entries[i].Code), EventUserConnected, map[string]any{"user": r.Member.user(r.HostID)}))
+		}
+	}
+	if len(evs) > 0 {
+		s.notify(ctx, evs...)
+	}
+	return errs
+}
+
+// RoomGone ends a room that a presence write of a socket found gone
+// (ErrRoomNotFound from SocketConnected or Refresh), as Sweep and
+// HandleExpiry do: if the room's TTL ran out, its sockets get room:closed
+// (reason EXPIRED, with a disconnect) and expired is true. Otherwise the
+// room was closed (Close, or the last Leave) and whoever closed it
+// published its room:closed; nothing more is published. A socket that
+// connected while its room was being closed thus gets the closer's reason
+// (HOST_LEFT, HOST_CLOSED), not EXPIRED.
+func (s *Service) RoomGone(ctx context.Context, code string) (expired bool, err error) {
+	res, err := s.cfg.Store.ExpireRoom(ctx, s.write(), code)
+	if err != nil {
+		return false, err
+	}
+	if res.Expired {
+		s.notify(ctx, s.closedEvent(code, ReasonExpired))
+		return true, nil
+	}
+	return false, nil
 }
 
 // SocketDisconnected removes the presence of socket socketID of userID;

@@ -128,7 +128,8 @@ type Config struct {
 	Scheduler Scheduler
 	// PresenceTTL is how long a socket's presence entry (Store.Touch)
 	// stays live without a refresh. Default DefaultPresenceTTL. The
-	// transport refreshes each socket (Refresh) every PresenceTTL/3 and
+	// transport refreshes each socket every PresenceTTL/3 (RefreshAll, in
+	// batches of the instance's sockets) and
 	// sweeps the rooms it has sockets in (Sweep) every PresenceTTL/2, so
 	// a crashed instance's sockets are reported user:disconnected about
 	// PresenceTTL to 1.5×PresenceTTL after the crash. At least one
@@ -342,6 +343,40 @@ func (s *Service) Authenticate(ctx context.Context, token string) (code, userID 
 		return "", "", err
 	}
 	return code, userID, nil
+}
+
+// Admission is what a socket connecting to the /rooms namespace gets from
+// Admit.
+type Admission struct {
+	// Code and UserID are the token's room and user.
+	Code, UserID string
+	// State is the socket's room:state: the room and every member,
+	// longest-present first, the socket's own user shown connected (its
+	// presence is written once it is connected, by SocketConnected).
+	State Snapshot
+}
+
+// Admit checks a connection token the way the /rooms namespace does at
+// connect (as Authenticate: signature and expiry, then that the room is
+// open and the user is still a member) and reads the room's state, with
+// one store call (Store.Admit) where Authenticate and State make three.
+func (s *Service) Admit(ctx context.Context, token string) (Admission, error) {
+	code, userID, err := s.cfg.Tokens.VerifyRoomToken(token)
+	if err != nil {
+		return Admission{}, err
+	}
+	room, members, err := s.cfg.Store.Admit(ctx, code, userID, s.cfg.Clock.Now().UTC())
+	if err != nil {
+		return Admission{}, err
+	}
+	snap := Snapshot{Room: room, Users: make([]User, len(members))}
+	for i, m := range members {
+		snap.Users[i] = m.user(room.HostID)
+		if m.ID == userID {
+			snap.Users[i].IsConnected = true
+		}
+	}
+	return Admission{Code: code, UserID: userID, State: snap}, nil
 }
 
 // State returns the room and every member, longest-present first. A

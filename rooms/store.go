@@ -120,4 +120,40 @@ type Store interface {
 	// MembersAt is Members with each Member.Sockets counting the member's
 	// presence entries live at now.
 	MembersAt(ctx context.Context, code string, now time.Time) ([]Member, error)
+
+	// Admit reads, as one step, what a socket of userID connecting to the
+	// room needs: the room and MembersAt(now), provided userID is a
+	// member (ErrRoomNotFound, ErrMemberNotFound otherwise). It writes
+	// nothing. It is the connect step's only store call, one round trip
+	// where Member, Room and MembersAt would be three.
+	Admit(ctx context.Context, code, userID string, now time.Time) (Room, []Member, error)
+	// TouchAll is Touch for a batch of presence entries, of any rooms, at
+	// w.Now with ttl: the i-th result is what Touch(entries[i]) returns,
+	// with the room's HostID beside it, or its ErrRoomNotFound or
+	// ErrMemberNotFound in TouchResult.Err (that entry then changes
+	// nothing). Entries are applied in order; each one is atomic, not
+	// the batch. The error return is for a batch that failed as a whole
+	// (the store is unavailable), in which case any of the entries may or
+	// may not have been written. An instance refreshes all its sockets
+	// with it, in one round trip per batch rather than one per socket.
+	TouchAll(ctx context.Context, w Write, ttl time.Duration, entries []PresenceEntry) ([]TouchResult, error)
+}
+
+// PresenceEntry names the presence entry of one socket (see Store.Touch).
+type PresenceEntry struct {
+	Code, UserID, SocketID string
+}
+
+// TouchResult is the outcome of one entry of Store.TouchAll.
+type TouchResult struct {
+	// Member is the member, Sockets counting its live entries after the
+	// touch, as Touch returns it.
+	Member Member
+	// HostID is the room's host when the entry was written.
+	HostID string
+	// First is true when the member had no live entry before.
+	First bool
+	// Err is ErrRoomNotFound or ErrMemberNotFound when the entry could not
+	// be written; the other fields are then zero.
+	Err error
 }

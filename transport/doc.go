@@ -70,9 +70,16 @@
 // membership, the socket cap) and gets room:state; its presence is written
 // only once it is connected (rooms.Service.SocketConnected, which
 // publishes user:connected), so a transport that dies mid-connect leaves
-// nothing behind. Each connected socket refreshes its presence every
-// PresenceTTL/3 on a timer (a room that is gone: room:closed EXPIRED and a
-// disconnect; a user who is no longer a member: a disconnect), and each
+// nothing behind. The connecting step makes one store call
+// (rooms.Service.Admit: token, membership and room:state) and the
+// connected one another (the presence write, which also answers the
+// host). The instance refreshes the presence of all its connected
+// sockets every PresenceTTL/3 with one timer, in batches of up to 1,024
+// sockets per store round trip (rooms.Service.RefreshAll), rather than a
+// timer and a round trip per socket (a room found gone: room:closed
+// EXPIRED if it expired, through rooms.Service.RoomGone, else the
+// disconnect its closer asked for; a user who is no longer a member: a
+// disconnect), and each
 // instance sweeps the rooms it has sockets in every PresenceTTL/2, so the
 // members of a crashed instance are reported user:disconnected, once. A
 // host application's own handlers on /rooms read the socket's room and

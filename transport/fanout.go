@@ -12,6 +12,14 @@ import (
 // fanoutQueueLimit bounds the events waiting for one target.
 const fanoutQueueLimit = 4096
 
+// fanoutFreeQueues bounds the emptied target queues kept for reuse, so that
+// an event for a target with nothing queued (the usual case) allocates no
+// queue; only queues of at most fanoutFreeQueueCap events are kept.
+const (
+	fanoutFreeQueues   = 64
+	fanoutFreeQueueCap = 64
+)
+
 // fanout hands the events the Broker delivers to the local sockets, fairly
 // between targets. Events are queued per target (namespace and Socket.IO
 // room); a few workers take the targets that have events round-robin, one
@@ -37,16 +45,20 @@ type fanout struct {
 
 	mu      sync.Mutex
 	cond    sync.Cond
-	queues  map[string]*targetQueue
+	queues  map[targetKey]*targetQueue
 	ready   []*targetQueue // targets with work, in turn order; not those a worker holds
+	free    []*targetQueue // emptied queues, for reuse
 	started bool
 	stopped bool
 	wg      sync.WaitGroup
 }
 
+// targetKey identifies a target: a namespace and a Socket.IO room.
+type targetKey struct{ namespace, target string }
+
 // targetQueue is the backlog of one target: a ring of events.
 type targetQueue struct {
-	key, namespace, target string
+	key targetKey
 
 	buf        []rv.Event
 	head, n    int
@@ -59,7 +71,7 @@ func newFanout(deliver func(rv.Event), workers, limit int, log *slog.Logger) *fa
 	if workers <= 0 {
 		workers = max(4, runtime.GOMAXPROCS(0))
 	}
-	f := &fanout{deliver: deliver, limit: limit, workers: workers, log: log, queues: make(map[string]*targetQueue)}
+	f := &fanout{deliver: deliver, limit: limit, workers: workers, log: log, queues: make(map[targetKey]*targetQueue)}
 	f.cond.L = &f.mu
 	return f
 }
@@ -95,7 +107,7 @@ func (f *fanout) stop() {
 // enqueue queues ev for its target. It never blocks on delivery, so the
 // Broker's delivery goroutine is never held by a slow target.
 func (f *fanout) enqueue(ev rv.Event) {
-	key := ev.Namespace + "\x00" + ev.Target
+	key := targetKey{ev.Namespace, ev.Target}
 	f.mu.Lock()
 	if f.stopped {
 		f.mu.Unlock()
@@ -103,7 +115,14 @@ func (f *fanout) enqueue(ev rv.Event) {
 	}
 	q := f.queues[key]
 	if q == nil {
-		q = &targetQueue{key: key, namespace: ev.Namespace, target: ev.Target}
+		if n := len(f.free); n > 0 {
+			q = f.free[n-1]
+			f.free[n-1] = nil
+			f.free = f.free[:n-1]
+			q.key = key
+		} else {
+			q = &targetQueue{key: key}
+		}
 		f.queues[key] = q
 	}
 	overflow := q.push(ev, f.limit)
@@ -140,7 +159,7 @@ func (f *fanout) work() {
 		var ev rv.Event
 		if q.disconnect {
 			q.disconnect = false
-			ev = rv.Event{Namespace: q.namespace, Target: q.target, Disconnect: true}
+			ev = rv.Event{Namespace: q.key.namespace, Target: q.key.target, Disconnect: true}
 		} else {
 			ev = q.pop()
 		}
@@ -155,8 +174,13 @@ func (f *fanout) work() {
 			f.ready = append(f.ready, q) // back of the line
 			f.cond.Signal()
 		default:
-			q.scheduled = false
 			delete(f.queues, q.key)
+			if len(f.free) < fanoutFreeQueues && len(q.buf) <= fanoutFreeQueueCap {
+				*q = targetQueue{buf: q.buf} // its events were cleared by pop
+				f.free = append(f.free, q)
+			} else {
+				q.scheduled = false
+			}
 		}
 		f.mu.Unlock()
 	}

@@ -17,9 +17,12 @@ type RoomsService interface {
 	Join(ctx context.Context, code string, req rooms.JoinRequest) (rooms.Ticket, error)
 	Rejoin(ctx context.Context, code, token string) (rooms.Ticket, error)
 	Authenticate(ctx context.Context, token string) (code, userID string, err error)
+	Admit(ctx context.Context, token string) (rooms.Admission, error)
 	State(ctx context.Context, code string) (rooms.Snapshot, error)
 	SocketConnected(ctx context.Context, code, userID, socketID string) (rooms.User, error)
 	Refresh(ctx context.Context, code, userID, socketID string) error
+	RefreshAll(ctx context.Context, entries []rooms.PresenceEntry) []error
+	RoomGone(ctx context.Context, code string) (expired bool, err error)
 	SocketDisconnected(ctx context.Context, code, userID, socketID string) error
 	Sweep(ctx context.Context, code string) error
 	Leave(ctx context.Context, code, userID string) error
@@ -33,9 +36,10 @@ type RoomsService interface {
 type RoomsConfig struct {
 	// Service serves the rooms. Required; a *rooms.Service.
 	Service RoomsService
-	// PresenceTTL is the service's rooms.Config.PresenceTTL: each socket
-	// refreshes its presence every PresenceTTL/3 and the instance sweeps
-	// the rooms it has sockets in every PresenceTTL/2. Default: the
+	// PresenceTTL is the service's rooms.Config.PresenceTTL: the instance
+	// refreshes the presence of all its sockets every PresenceTTL/3 (in
+	// batches, rooms.Service.RefreshAll) and sweeps the rooms it has
+	// sockets in every PresenceTTL/2. Default: the
 	// Service's own (its Config method, as *rooms.Service has), else
 	// rooms.DefaultPresenceTTL.
 	PresenceTTL time.Duration
@@ -44,7 +48,7 @@ type RoomsConfig struct {
 // RoomsModule serves the rooms endpoints (POST /rooms, GET /rooms/{code},
 // POST /rooms/{code}/join and /rejoin) and the /rooms namespace.
 func RoomsModule(cfg RoomsConfig) Module {
-	return &roomsModule{svc: cfg.Service, ttl: cfg.PresenceTTL, local: make(map[string]int)}
+	return &roomsModule{svc: cfg.Service, ttl: cfg.PresenceTTL, local: make(map[string]int), present: make(map[*roomSession]struct{})}
 }
 
 type roomsModule struct {
@@ -52,9 +56,11 @@ type roomsModule struct {
 	reg *Registrar
 	ttl time.Duration // presence TTL
 
-	mu    sync.Mutex
-	local map[string]int // room code → sockets of this instance in it
-	sweep *time.Timer    // while local is not empty
+	mu      sync.Mutex
+	local   map[string]int            // room code → sockets of this instance in it
+	sweep   *time.Timer               // while local is not empty
+	present map[*roomSession]struct{} // connected sockets, refreshed together
+	refresh *time.Timer               // while present is not empty
 }
 
 func (m *roomsModule) Register(r *Registrar) error {

@@ -4,122 +4,210 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/rendezvous-go/rendezvous/rooms"
-	"github.com/rendezvous-go/rendezvous/transport/socketio"
 )
 
-// presence keeps one connected /rooms socket's presence entry live: a
-// timer refreshes it every PresenceTTL/3 until the socket disconnects.
-type presence struct {
-	m    *roomsModule
-	s    *socketio.Socket
-	sess *roomSession
+// refreshChunk bounds the sockets of one rooms.Service.RefreshAll call
+// (one store round trip) when the instance refreshes its sockets.
+const refreshChunk = 1024
 
-	mu    sync.Mutex // held by a refresh, so that stop waits for it
-	timer *time.Timer
-	done  bool
+// refreshBatch is one run of the instance's presence refresh; done is
+// closed once its store writes are over.
+type refreshBatch struct {
+	done chan struct{}
 }
-
-// presenceKey holds a connected /rooms socket's presence.
-var presenceKey = socketio.NewKey[*presence]("transport.rooms.presence")
 
 // connected runs the connected step of a /rooms socket: the instance
 // starts sweeping its room, its presence entry is written (the room gets
-// user:connected) and its refresh timer starts.
-func (m *roomsModule) connected(s *socketio.Socket, sess *roomSession) {
-	p := &presence{m: m, s: s, sess: sess}
-	presenceKey.Set(s, p)
+// user:connected) and the socket joins the instance's refreshes.
+func (m *roomsModule) connected(sess *roomSession) {
 	m.addLocal(sess.code)
-	ctx, cancel := context.WithTimeout(s.Context(), eventTimeout)
+	// Not derived from the socket's context: a context derived from it
+	// would stay registered on the socket (its Done channel, and the
+	// slot of its AfterFunc) for the socket's whole life, a few hundred
+	// bytes of every idle socket. A socket that goes away meanwhile is
+	// handled by its disconnect, queued behind this step.
+	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
-	if _, err := m.svc.SocketConnected(ctx, sess.code, sess.userID, s.ID()); err != nil {
-		if !p.lost(ctx, err, "connect") {
-			// The entry may not exist: the first refresh writes it.
-			p.start()
-		}
+	_, err := m.svc.SocketConnected(ctx, sess.code, sess.userID, sess.s.ID())
+	if err != nil && m.lost(ctx, sess, err, "connect", false) {
 		return
 	}
-	p.start()
+	// On a store failure too: the entry may not exist, the next refresh
+	// writes it. (And a room closed while the socket connected: its
+	// closer's room:closed is on its way; a refresh disconnects the socket
+	// if it is still there.)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.present[sess] = struct{}{}
+	if m.refresh == nil {
+		m.refresh = time.AfterFunc(m.ttl/3, m.refreshAll)
+	}
 }
 
-// disconnected runs the disconnected step of a /rooms socket: the refresh
-// stops (after the one in flight, if any), then the presence entry is
-// removed (the room gets user:disconnected for the user's last socket).
-func (m *roomsModule) disconnected(s *socketio.Socket, sess *roomSession) {
-	if p, ok := presenceKey.Get(s); ok {
-		p.stop()
+// disconnected runs the disconnected step of a /rooms socket: it leaves
+// the refreshes (after the one in flight, if any, has written), then its
+// presence entry is removed (the room gets user:disconnected for the
+// user's last socket).
+func (m *roomsModule) disconnected(sess *roomSession) {
+	m.mu.Lock()
+	delete(m.present, sess)
+	sess.gone = true
+	b := sess.batch
+	m.mu.Unlock()
+	if b != nil {
+		<-b.done
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
 	defer cancel()
-	if err := m.svc.SocketDisconnected(ctx, sess.code, sess.userID, s.ID()); err != nil {
+	if err := m.svc.SocketDisconnected(ctx, sess.code, sess.userID, sess.s.ID()); err != nil {
 		m.reg.Payload(ctx, err, slog.String("event", "disconnect"))
 	}
 	m.removeLocal(sess.code)
 }
 
-func (p *presence) start() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.done && p.timer == nil {
-		p.timer = time.AfterFunc(p.m.ttl/3, p.refresh)
+// refreshAll runs on the refresh timer's goroutine, every PresenceTTL/3
+// while the instance has connected /rooms sockets: it renews the presence
+// entry of every one of them, refreshChunk sockets per store round trip
+// (rooms.Service.RefreshAll) instead of one timer and one round trip per
+// socket. A disconnect that comes meanwhile waits for the batch's writes
+// before it removes its entry, so no refresh outlives a socket's removal.
+func (m *roomsModule) refreshAll() {
+	b := &refreshBatch{done: make(chan struct{})}
+	m.mu.Lock()
+	batch := make([]*roomSession, 0, len(m.present))
+	for sess := range m.present {
+		sess.batch = b
+		batch = append(batch, sess)
+	}
+	m.mu.Unlock()
+
+	type loss struct {
+		sess *roomSession
+		err  error
+	}
+	var (
+		losses  []loss
+		failed  int
+		lastErr error
+		entries = make([]rooms.PresenceEntry, 0, min(len(batch), refreshChunk))
+		chunk   = make([]*roomSession, 0, cap(entries))
+	)
+	for start := 0; start < len(batch); start += refreshChunk {
+		entries, chunk = entries[:0], chunk[:0]
+		m.mu.Lock()
+		for _, sess := range batch[start:min(start+refreshChunk, len(batch))] {
+			if !sess.gone {
+				chunk = append(chunk, sess)
+				entries = append(entries, rooms.PresenceEntry{Code: sess.code, UserID: sess.userID, SocketID: sess.s.ID()})
+			}
+		}
+		m.mu.Unlock()
+		if len(entries) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+		errs := m.svc.RefreshAll(ctx, entries)
+		cancel()
+		for i, err := range errs {
+			if err == nil || chunk[i].s.Context().Err() != nil {
+				// Renewed, or the socket is going away (its client left, or
+				// the server shuts down): its disconnect removes the entry.
+				continue
+			}
+			if errors.Is(err, rooms.ErrRoomNotFound) || errors.Is(err, rooms.ErrMemberNotFound) {
+				losses = append(losses, loss{chunk[i], err})
+				continue
+			}
+			failed, lastErr = failed+1, err // tried again at the next refresh
+		}
+	}
+
+	m.mu.Lock()
+	for _, sess := range batch {
+		if sess.batch == b {
+			sess.batch = nil
+		}
+	}
+	close(b.done)
+	for _, l := range losses {
+		delete(m.present, l.sess) // a final answer: no more refreshes
+	}
+	if len(m.present) == 0 {
+		m.refresh = nil
+	} else {
+		m.refresh.Reset(m.ttl / 3)
+	}
+	m.mu.Unlock()
+
+	if failed > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+		m.reg.Payload(ctx, lastErr, slog.String("event", "refresh"), slog.Int("sockets", failed))
+		cancel()
+	}
+	// The rooms found gone are ended once each (rooms.Service.RoomGone),
+	// however many of their sockets this instance has.
+	ended := make(map[string]roomEnd)
+	for _, l := range losses {
+		ctx, cancel := context.WithTimeout(context.Background(), eventTimeout)
+		m.lostIn(ctx, l.sess, l.err, "refresh", true, ended)
+		cancel()
 	}
 }
 
-// stop ends the refreshes for good; it returns once no refresh is running.
-func (p *presence) stop() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.done = true
-	if p.timer != nil {
-		p.timer.Stop()
-	}
+// roomEnd is what rooms.Service.RoomGone answered for a room.
+type roomEnd struct {
+	expired bool
+	err     error
 }
 
-// refresh runs on the timer's goroutine.
-func (p *presence) refresh() {
-	p.mu.Lock()
-	if p.done {
-		p.mu.Unlock()
-		return
-	}
-	ctx, cancel := context.WithTimeout(p.s.Context(), eventTimeout)
-	defer cancel()
-	err := p.m.svc.Refresh(ctx, p.sess.code, p.sess.userID, p.s.ID())
-	if err != nil && p.s.Context().Err() != nil {
-		// The socket is going away (its client left, or the server shuts
-		// down): its disconnect removes the entry; nothing to report.
-		p.mu.Unlock()
-		return
-	}
-	final := errors.Is(err, rooms.ErrRoomNotFound) || errors.Is(err, rooms.ErrMemberNotFound)
-	if !final {
-		p.timer.Reset(p.m.ttl / 3) // on a store failure too: try again
-	}
-	p.mu.Unlock()
-	if err != nil {
-		p.lost(ctx, err, "refresh")
-	}
+// lost handles a failed presence write (Disconnect may run the disconnect
+// handler on this goroutine, so no lock may be held). A room that is gone
+// is ended by rooms.Service.RoomGone: one that expired gets room:closed
+// (reason EXPIRED) with a disconnect, through the Broker; one that was
+// closed was told so by its closer, so the socket is only disconnected,
+// and only when final (a refresh; in the connected step the closer's
+// room:closed may still be on its way to it, and the next refresh
+// disconnects it). When RoomGone fails the socket gets room:closed
+// EXPIRED directly and is disconnected. A user who is no longer a member
+// is disconnected; other failures are logged. lost reports whether the
+// socket is done with (disconnected, or about to be).
+func (m *roomsModule) lost(ctx context.Context, sess *roomSession, err error, event string, final bool) bool {
+	return m.lostIn(ctx, sess, err, event, final, nil)
 }
 
-// lost handles a failed presence write, outside p.mu (Disconnect runs
-// the disconnect handler on this goroutine): a room that is gone gets the
-// socket room:closed (reason EXPIRED) and disconnects it, a user who is no
-// longer a member is disconnected; other failures are logged. It reports
-// whether the socket was disconnected.
-func (p *presence) lost(ctx context.Context, err error, event string) bool {
+// lostIn is lost with the answers of RoomGone already had for some rooms
+// (ended, when not nil, remembers them).
+func (m *roomsModule) lostIn(ctx context.Context, sess *roomSession, err error, event string, final bool, ended map[string]roomEnd) bool {
 	switch {
 	case errors.Is(err, rooms.ErrRoomNotFound):
-		_ = p.s.Emit(rooms.EventClosed, map[string]any{"reason": rooms.ReasonExpired})
-		p.s.Disconnect()
+		end, ok := ended[sess.code]
+		if !ok {
+			end.expired, end.err = m.svc.RoomGone(ctx, sess.code)
+			if ended != nil {
+				ended[sess.code] = end
+			}
+		}
+		expired, gerr := end.expired, end.err
+		switch {
+		case gerr != nil:
+			m.reg.Payload(ctx, gerr, slog.String("event", event))
+			_ = sess.s.Emit(rooms.EventClosed, map[string]any{"reason": rooms.ReasonExpired})
+			sess.s.Disconnect()
+		case expired:
+		case final:
+			sess.s.Disconnect()
+		default:
+			return false
+		}
 		return true
 	case errors.Is(err, rooms.ErrMemberNotFound):
-		p.s.Disconnect()
+		sess.s.Disconnect()
 		return true
 	default:
-		p.m.reg.Payload(ctx, err, slog.String("event", event))
+		m.reg.Payload(ctx, err, slog.String("event", event))
 		return false
 	}
 }

@@ -101,8 +101,8 @@ func TestPresenceRefreshOfAGoneRoom(t *testing.T) {
 	}
 }
 
-// lateTouch is a room store that records every presence write (Touch)
-// of a socket whose entry was already removed (Untouch), and counts the
+// lateTouch is a room store that records every presence write (Touch,
+// TouchAll) of a socket whose entry was already removed (Untouch), and counts the
 // sweeps.
 type lateTouch struct {
 	rooms.Store
@@ -119,6 +119,17 @@ func (l *lateTouch) Touch(ctx context.Context, w rooms.Write, code, userID, sock
 	}
 	l.mu.Unlock()
 	return l.Store.Touch(ctx, w, code, userID, socketID, ttl)
+}
+
+func (l *lateTouch) TouchAll(ctx context.Context, w rooms.Write, ttl time.Duration, entries []rooms.PresenceEntry) ([]rooms.TouchResult, error) {
+	l.mu.Lock()
+	for _, e := range entries {
+		if l.removed[e.SocketID] {
+			l.late = append(l.late, e.SocketID)
+		}
+	}
+	l.mu.Unlock()
+	return l.Store.TouchAll(ctx, w, ttl, entries)
 }
 
 func (l *lateTouch) Untouch(ctx context.Context, w rooms.Write, code, userID, socketID string) (bool, error) {

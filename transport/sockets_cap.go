@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"sync"
 
 	"github.com/rendezvous-go/rendezvous/transport/socketio"
@@ -44,7 +43,7 @@ func (c *socketCap) acquire(s *socketio.Socket, userID string) error {
 	c.counts[key]++
 	c.held[s] = key
 	c.mu.Unlock()
-	context.AfterFunc(s.Context(), func() { c.release(s) })
+	onSocketEnd(s, func() { c.release(s) })
 	return nil
 }
 

@@ -72,10 +72,16 @@ func (b *Broker) Notify(_ context.Context, events ...rv.Event) error {
 	if len(b.subs) == 0 {
 		return nil
 	}
-	kept := make([]rv.Event, 0, len(events))
-	for _, ev := range events {
+	kept := events // the subscribers copy the events: no need to own them
+	for i, ev := range events {
 		if b.targets[target{ev.Namespace, ev.Target}] > 0 {
-			kept = append(kept, ev)
+			if len(kept) < len(events) {
+				kept = append(kept, ev)
+			}
+			continue
+		}
+		if len(kept) == len(events) {
+			kept = append(make([]rv.Event, 0, len(events)-1), events[:i]...)
 		}
 	}
 	if len(kept) == 0 {
@@ -122,6 +128,7 @@ func (b *Broker) Subscribe(_ context.Context, deliver func(rv.Event)) (unsubscri
 type subscriber struct {
 	mu    sync.Mutex
 	queue []rv.Event
+	spare []rv.Event // the previous batch, emptied, for the next queue
 
 	wake chan struct{} // holds a token when queue may be non-empty
 	stop chan struct{} // closed by unsubscribe
@@ -130,6 +137,9 @@ type subscriber struct {
 
 func (s *subscriber) push(events []rv.Event) {
 	s.mu.Lock()
+	if s.queue == nil {
+		s.queue, s.spare = s.spare, nil
+	}
 	s.queue = append(s.queue, events...)
 	s.mu.Unlock()
 	select {
@@ -157,6 +167,12 @@ func (s *subscriber) run(deliver func(rv.Event)) {
 			default:
 			}
 			deliver(batch[i])
+		}
+		if cap(batch) <= 1024 {
+			clear(batch)
+			s.mu.Lock()
+			s.spare = batch[:0]
+			s.mu.Unlock()
 		}
 	}
 }

@@ -33,8 +33,8 @@ type room struct {
 	room      rooms.Room
 	members   []*rooms.Member
 	expiresAt time.Time
-	// presence holds the expiry of each socket's presence entry.
-	presence map[socketKey]time.Time
+	// presence holds each user's presence entries (room_presence.go).
+	presence map[string][]sockExp
 }
 
 func (r *room) member(userID string) (int, *rooms.Member) {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -412,8 +413,13 @@ func (b *Broker) receive(ps *goredis.PubSub, done chan struct{}) {
 		case *goredis.Subscription:
 			b.confirm(m.Channel, m.Kind, true, false)
 		case *goredis.Message:
+			// Decoded once per instance, whatever the number of local
+			// sockets; the Data bytes are then passed through to them.
+			// json.Unmarshal neither modifies nor retains its input (it
+			// copies the strings and Data out), so it reads the payload
+			// in place rather than a copy of it.
 			var ev rv.Event
-			if err := json.Unmarshal([]byte(m.Payload), &ev); err != nil {
+			if err := json.Unmarshal(unsafe.Slice(unsafe.StringData(m.Payload), len(m.Payload)), &ev); err != nil {
 				b.logger.Warn("rendezvous: skipping malformed event",
 					slog.String("channel", m.Channel), slog.Any("error", err))
 				continue

@@ -51,6 +51,14 @@
 //	rv:room:{CODE}:presence       sorted set: "<userId>|<socketId>", one
 //	                              per open socket (RoomStore.Touch),
 //	                              scored by its expiry in unix ms
+//	rv:room:{CODE}:roster         string: every member's id, displayName
+//	                              and joinedAt in join order, each field
+//	                              as <byte length>:<bytes>; rewritten by
+//	                              the scripts that change the membership,
+//	                              so that admitting a socket
+//	                              (RoomStore.Admit) reads one key, not one
+//	                              hash per member (a room without one is
+//	                              read from the member hashes)
 //	rv:room:{CODE}:closed         string "1": the room was closed (Close,
 //	                              or the last Leave); kept until
 //	                              rooms.ClosedGrace after its TTL would

@@ -44,6 +44,7 @@ func Example() {
 	// Output:
 	// new host: u2
 	// rv:room:{ABCD} 1h0m0s
+	// rv:room:{ABCD}:roster 1h0m0s
 	// rv:room:{ABCD}:user:u2 1h0m0s
 	// rv:room:{ABCD}:users 1h0m0s
 }

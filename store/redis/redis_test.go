@@ -149,11 +149,11 @@ func TestRoomKeys(t *testing.T) {
 		}
 		now := time.Now()
 		err := s.CreateRoom(ctx, w(), rooms.Room{Code: "ABCD", HostID: "h", MaxUsers: 5, CreatedAt: now, UpdatedAt: now}, rooms.Member{ID: "h", DisplayName: "H"})
-		check("create", err, room, room+":users", room+":user:h")
+		check("create", err, room, room+":users", room+":roster", room+":user:h")
 		for _, id := range []string{"a", "b", "c"} {
 			_, err = s.Join(ctx, w(), "ABCD", rooms.Member{ID: id, DisplayName: id})
 		}
-		all := []string{room, room + ":users", room + ":user:h", room + ":user:a", room + ":user:b", room + ":user:c"}
+		all := []string{room, room + ":users", room + ":roster", room + ":user:h", room + ":user:a", room + ":user:b", room + ":user:c"}
 		check("join", err, all...)
 		_, err = s.Join(ctx, w(), "ABCD", rooms.Member{ID: "a", DisplayName: "a"})
 		check("join again", err, all...)
@@ -162,11 +162,11 @@ func TestRoomKeys(t *testing.T) {
 		_, err = s.TransferHost(ctx, w(), "ABCD", "h", "a")
 		check("transfer host", err, all...)
 		_, err = s.Kick(ctx, w(), "ABCD", "a", "c")
-		check("kick", err, all[:5]...)
+		check("kick", err, all[:6]...)
 		_, err = s.Leave(ctx, w(), "ABCD", "a", false)
-		check("host leave", err, room, room+":users", room+":user:h", room+":user:b")
+		check("host leave", err, room, room+":users", room+":roster", room+":user:h", room+":user:b")
 		_, err = s.Leave(ctx, w(), "ABCD", "h", false)
-		check("leave", err, room, room+":users", room+":user:b")
+		check("leave", err, room, room+":users", room+":roster", room+":user:b")
 
 		// Refused writes and reads change no TTL.
 		wantErr := func(err, want error) {

@@ -61,7 +61,111 @@ func (r *roomT) sockets(t time.Time, code string) map[string]int {
 	return m
 }
 
+// touchAll calls TouchAll and fails the case on an error of the batch.
+func (r *roomT) touchAll(t time.Time, entries ...rooms.PresenceEntry) []rooms.TouchResult {
+	r.Helper()
+	res, err := r.s.TouchAll(r.ctx, at(t), presenceTTL, entries)
+	if err != nil {
+		r.Fatalf("TouchAll: %v", err)
+	}
+	if len(res) != len(entries) {
+		r.Fatalf("TouchAll of %d entries = %d results", len(entries), len(res))
+	}
+	return res
+}
+
 var presenceCases = []roomCase{
+	{"PresenceAdmit", func(r *roomT) {
+		r.create("ABCD", 4)
+		r.join("ABCD", "a", "b")
+		t0 := r.h.Now()
+		r.touch(t0, "ABCD", "host", "h1")
+		r.touch(t0, "ABCD", "a", "a1")
+		r.touch(t0, "ABCD", "a", "a2")
+		room, members, err := r.s.Admit(r.ctx, "ABCD", "b", t0.Add(time.Second))
+		if err != nil {
+			r.Fatalf("Admit: %v", err)
+		}
+		r.wantRoom("Admit", room, r.room("ABCD"))
+		want, err := r.s.MembersAt(r.ctx, "ABCD", t0.Add(time.Second))
+		if err != nil {
+			r.Fatalf("MembersAt: %v", err)
+		}
+		if len(members) != len(want) {
+			r.Fatalf("Admit members = %+v, want %+v", members, want)
+		}
+		for i := range want {
+			r.wantMember(fmt.Sprintf("Admit member %d", i), members[i], want[i])
+			if members[i].Sockets != want[i].Sockets {
+				r.Errorf("Admit member %s has %d sockets, MembersAt %d", members[i].ID, members[i].Sockets, want[i].Sockets)
+			}
+		}
+		if got := fmt.Sprint(members[0].Sockets, members[1].Sockets, members[2].Sockets); got != "1 2 0" {
+			r.Errorf("Admit sockets = %s, want 1 2 0", got)
+		}
+		if _, members, _ := r.s.Admit(r.ctx, "ABCD", "a", t0.Add(presenceTTL)); len(members) != 3 || members[0].Sockets+members[1].Sockets != 0 {
+			r.Errorf("Admit after the entries expired = %+v, want no live entry", members)
+		}
+		_, _, err = r.s.Admit(r.ctx, "ABCD", "stranger", t0)
+		r.wantErr("Admit of a non-member", err, rooms.ErrMemberNotFound)
+		_, _, err = r.s.Admit(r.ctx, "NONE", "a", t0)
+		r.wantErr("Admit in a missing room", err, rooms.ErrRoomNotFound)
+	}},
+
+	{"PresenceTouchAll", func(r *roomT) {
+		r.create("ABCD", 4)
+		r.join("ABCD", "a")
+		r.create("EFGH", 4)
+		if _, err := r.s.TransferHost(r.ctx, r.w(), "ABCD", "host", "a"); err != nil {
+			r.Fatalf("TransferHost: %v", err)
+		}
+		t0 := r.h.Now()
+		res := r.touchAll(t0,
+			rooms.PresenceEntry{Code: "ABCD", UserID: "a", SocketID: "a1"},
+			rooms.PresenceEntry{Code: "ABCD", UserID: "a", SocketID: "a2"},
+			rooms.PresenceEntry{Code: "EFGH", UserID: "host", SocketID: "h1"},
+			rooms.PresenceEntry{Code: "NONE", UserID: "a", SocketID: "x1"},
+			rooms.PresenceEntry{Code: "ABCD", UserID: "stranger", SocketID: "s1"},
+			rooms.PresenceEntry{Code: "ABCD", UserID: "host", SocketID: "h2"},
+		)
+		if g := res[0]; g.Err != nil || !g.First || g.Member.ID != "a" || g.Member.DisplayName != "Player a" || g.Member.Sockets != 1 || g.HostID != "a" {
+			r.Errorf("TouchAll a1 = %+v; want member a, 1 socket, first, host a", g)
+		}
+		if g := res[1]; g.Err != nil || g.First || g.Member.Sockets != 2 {
+			r.Errorf("TouchAll a2 = %+v; want 2 sockets, not first", g)
+		}
+		if g := res[2]; g.Err != nil || !g.First || g.Member.ID != "host" || g.Member.DisplayName != "Host" || g.HostID != "host" {
+			r.Errorf("TouchAll h1 in EFGH = %+v; want Host, first, host host", g)
+		}
+		r.wantErr("TouchAll in a missing room", res[3].Err, rooms.ErrRoomNotFound)
+		r.wantErr("TouchAll of a non-member", res[4].Err, rooms.ErrMemberNotFound)
+		if g := res[5]; g.Err != nil || !g.First || g.Member.Sockets != 1 || g.HostID != "a" {
+			r.Errorf("TouchAll h2 = %+v; want 1 socket, first, host a", g)
+		}
+		if got := r.sockets(t0, "ABCD"); got["a"] != 2 || got["host"] != 1 || len(got) != 2 {
+			r.Errorf("MembersAt after TouchAll = %v, want a:2 host:1", got)
+		}
+		// A refresh renews; an expired entry is dropped and its user is
+		// first again.
+		if g := r.touchAll(t0.Add(10*time.Second), rooms.PresenceEntry{Code: "ABCD", UserID: "a", SocketID: "a1"})[0]; g.Err != nil || g.First || g.Member.Sockets != 2 {
+			r.Errorf("refreshing TouchAll = %+v; want 2 sockets, not first", g)
+		}
+		late := t0.Add(10*time.Second + presenceTTL)
+		g := r.touchAll(late,
+			rooms.PresenceEntry{Code: "ABCD", UserID: "a", SocketID: "a3"},
+			rooms.PresenceEntry{Code: "ABCD", UserID: "a", SocketID: "a3"},
+		)
+		if g[0].Err != nil || !g[0].First || g[0].Member.Sockets != 1 || g[1].First || g[1].Member.Sockets != 1 {
+			r.Errorf("TouchAll after every entry of a expired = %+v; want first with 1 socket, then 1 socket not first", g)
+		}
+		if vanished, _ := r.sweepPresence(late, "ABCD"); fmt.Sprint(vanished) != "[host]" {
+			r.Errorf("sweep = %v, want [host] (a's expired entries were dropped)", vanished)
+		}
+		if got := r.sockets(late, "ABCD"); got["a"] != 1 || got["host"] != 0 {
+			r.Errorf("MembersAt after the sweep = %v, want a:1 host:0", got)
+		}
+	}},
+
 	{"PresenceTouchRefreshUntouch", func(r *roomT) {
 		r.create("ABCD", 4)
 		r.join("ABCD", "a")

@@ -61,6 +61,16 @@
 // Panics in handlers are recovered and logged, and the socket is
 // disconnected.
 //
+// A broadcast (Namespace.Emit) is encoded once, whatever its number of
+// recipients: the packet, then its WebSocket frames, which every WebSocket
+// recipient writes as they are in one write system call (polling
+// recipients queue the same packet). json.RawMessage arguments, which the
+// events of a rendezvous Broker carry, are copied into the packet rather
+// than marshalled again when json.Marshal would leave them unchanged.
+// Rooms of 64 sockets and more are written by up to GOMAXPROCS goroutines,
+// each owning a share of the sockets, since the write system calls are
+// almost all a broadcast costs; Emit returns once all are written.
+//
 // # Protocol
 //
 // The Engine.IO layer implements the handshake, the heartbeat (the server

@@ -236,7 +236,11 @@ func (n *Namespace) handler(event string, limited bool) EventHandler {
 
 // Emit sends an event to every socket of this namespace connected to this
 // server that joined room, or to all of them when room is "". The packet is
-// encoded once and the same bytes are written to every socket. Arguments are
+// encoded once, and framed for WebSocket once: every WebSocket recipient
+// writes the same bytes in one write, every polling recipient queues the
+// same packet. Large rooms are written by a few goroutines at once (at most
+// GOMAXPROCS; see sendAll), and Emit returns when every recipient has been
+// written to (or has queued what its socket did not take yet). Arguments are
 // marshalled as JSON, except top-level []byte arguments, which are sent as
 // binary attachments (a BINARY_EVENT packet; []byte nested in other values
 // is marshalled as a base64 string). Errors are logged.
@@ -246,9 +250,10 @@ func (n *Namespace) Emit(room string, event string, args ...any) {
 		n.srv.log.Error("socketio: cannot encode event", "nsp", n.name, "event", event, "err", err)
 		return
 	}
+	eventsEncoded.Add(1)
 	targets := n.members(room)
-	for _, s := range *targets {
-		s.write(msg)
+	if len(*targets) > 0 {
+		sendAll(*targets, newSharedFrame(msg))
 	}
 	if f := n.srv.cfg.OnEventOut; f != nil {
 		f(n.name, event, len(*targets))
@@ -539,9 +544,87 @@ func encodeEvent(nsp, event string, id int64, args []any) (outMsg, error) {
 	if isReservedEvent(event) {
 		return outMsg{}, fmt.Errorf("socketio: %q is a reserved event name", event)
 	}
+	if msg, ok := encodeVerbatim(nsp, event, id, args); ok {
+		return msg, nil
+	}
 	arr := make([]any, 0, len(args)+1)
 	arr = append(arr, event)
 	return encodeArgs(sioEvent, nsp, id, arr, args)
+}
+
+// encodeVerbatim builds an EVENT packet whose arguments are all
+// json.RawMessage (the events a Broker delivers carry one) by copying the
+// arguments' bytes, in one allocation, when they are exactly what
+// json.Marshal would write: valid, compact JSON with nothing it escapes
+// (<, >, & and U+2028, U+2029 in strings), and an event name of printable
+// ASCII that needs no escaping. So the bytes a feature encoded once (and
+// that a Redis subscriber decoded once) are passed through, not marshalled
+// again, and the packet is byte for byte what encodeArgs makes. It reports
+// false for anything else, which encodeArgs then encodes.
+func encodeVerbatim(nsp, event string, id int64, args []any) (outMsg, bool) {
+	size := len(event) + 3
+	for i := 0; i < len(event); i++ {
+		if c := event[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return outMsg{}, false
+		}
+	}
+	for _, a := range args {
+		r, ok := a.(json.RawMessage)
+		if !ok || !verbatimJSON(r) {
+			return outMsg{}, false
+		}
+		size += 1 + len(r)
+	}
+	p := socketPacket{Type: sioEvent, Nsp: nsp}
+	if id >= 0 {
+		p.ID, p.HasID = uint64(id), true
+	}
+	pkt := make([]byte, 0, 2+len(nsp)+1+20+size)
+	pkt = append(pkt, eioMessage)
+	pkt = appendSocketPacket(pkt, &p)
+	pkt = append(pkt, '[', '"')
+	pkt = append(pkt, event...)
+	pkt = append(pkt, '"')
+	for _, a := range args {
+		pkt = append(pkt, ',')
+		pkt = append(pkt, a.(json.RawMessage)...)
+	}
+	pkt = append(pkt, ']')
+	return outMsg{pkt: pkt}, true
+}
+
+// verbatimJSON reports whether json.Marshal writes b, a json.RawMessage,
+// unchanged: b is valid JSON without whitespace between tokens and without
+// the characters json.Marshal escapes in strings.
+func verbatimJSON(b []byte) bool {
+	if !json.Valid(b) {
+		return false
+	}
+	inString, escaped := false, false
+	for i, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			case '<', '>', '&':
+				return false
+			case 0xe2: // U+2028 and U+2029 are e2 80 a8 and e2 80 a9
+				if i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xa8 || b[i+2] == 0xa9) {
+					return false
+				}
+			}
+		case c == '"':
+			inString = true
+		case c == ' ', c == '\t', c == '\n', c == '\r':
+			return false
+		}
+	}
+	return true
 }
 
 // encodeArgs marshals head followed by args as the JSON array payload of a

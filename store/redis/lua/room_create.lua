@@ -40,5 +40,6 @@ redis.call('hset', member_key(KEYS[1], host_id),
     'id', host_id,
     'displayName', ARGV[9],
     'joinedAt', ARGV[10])
+redis.call('set', roster_key(KEYS[1]), roster_entry(host_id, ARGV[9], ARGV[10]))
 touch(KEYS[1], KEYS[2], ttl)
 return {'OK'}

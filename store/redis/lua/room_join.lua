@@ -34,6 +34,11 @@ if not is_member(KEYS[2], user_id) then
         'id', user_id,
         'displayName', ARGV[4],
         'joinedAt', now)
+    if redis.call('exists', roster_key(KEYS[1])) == 1 then
+        redis.call('append', roster_key(KEYS[1]), roster_entry(user_id, ARGV[4], now))
+    else
+        roster_rebuild(KEYS[1], KEYS[2]) -- a room older than its roster
+    end
     redis.call('hset', KEYS[1], 'updatedAt', now)
 end
 

@@ -29,6 +29,7 @@ end
 
 redis.call('zrem', KEYS[2], user_id)
 redis.call('del', member_key(KEYS[1], user_id))
+roster_rebuild(KEYS[1], KEYS[2])
 redis.call('hset', KEYS[1], 'updatedAt', ARGV[2])
 
 touch(KEYS[1], KEYS[2], ttl)

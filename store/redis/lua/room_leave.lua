@@ -33,6 +33,7 @@ end
 
 redis.call('zrem', KEYS[2], user_id)
 redis.call('del', member_key(KEYS[1], user_id))
+roster_rebuild(KEYS[1], KEYS[2])
 local host_changed = 0
 if was_host then
     local next_host = redis.call('zrange', KEYS[2], 0, 0)[1]

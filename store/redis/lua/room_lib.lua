@@ -9,6 +9,9 @@
 --   KEYS[1] .. ':closed'           <prefix>room:{CODE}:closed       "1" while a closed room is remembered
 --   KEYS[1] .. ':presence'         <prefix>room:{CODE}:presence     presence zset, member "<userId>|<socketId>",
 --                                                                   score = expiry in unix milliseconds
+--   KEYS[1] .. ':roster'           <prefix>room:{CODE}:roster       string: every member's id, displayName and
+--                                                                   joinedAt in join order (roster_entry), kept
+--                                                                   by the scripts that change the membership
 -- The member keys are derived here rather than passed in KEYS; the {CODE}
 -- hash tag puts them in the same Redis Cluster slot as KEYS[1].
 --
@@ -24,6 +27,47 @@ local function presence_key(room_key)
     return room_key .. ':presence'
 end
 
+-- roster_key is the key of the room's roster: the member hashes' fields
+-- the connect step needs, for every member, in one string, so that a
+-- socket's admission reads one key instead of one hash per member.
+local function roster_key(room_key)
+    return room_key .. ':roster'
+end
+
+-- roster_entry encodes one member for the roster: each field as
+-- <byte length>:<bytes>, so that any display name round-trips.
+local function roster_entry(id, name, joined_at)
+    return #id .. ':' .. id .. #name .. ':' .. name .. #joined_at .. ':' .. joined_at
+end
+
+-- roster_of builds the roster from the member hashes.
+local function roster_of(room_key, users_key)
+    local parts = {}
+    for _, id in ipairs(redis.call('zrange', users_key, 0, -1)) do
+        local m = redis.call('hmget', member_key(room_key, id), 'displayName', 'joinedAt')
+        if m[2] then
+            parts[#parts + 1] = roster_entry(id, m[1] or '', m[2])
+        end
+    end
+    return table.concat(parts)
+end
+
+-- roster_rebuild rewrites the roster after the membership changed (its
+-- TTL is set again by touch, which every writing script ends with).
+local function roster_rebuild(room_key, users_key)
+    redis.call('set', roster_key(room_key), roster_of(room_key, users_key))
+end
+
+-- roster_read returns the roster, built from the member hashes when the
+-- room predates it.
+local function roster_read(room_key, users_key)
+    local r = redis.call('get', roster_key(room_key))
+    if r then
+        return r
+    end
+    return roster_of(room_key, users_key)
+end
+
 -- touch sets the TTL (milliseconds) of the room hash, the member zset and
 -- every member hash.
 local function touch(room_key, users_key, ttl)
@@ -34,6 +78,7 @@ local function touch(room_key, users_key, ttl)
         redis.call('pexpire', member_key(room_key, id), ttl)
     end
     redis.call('pexpire', presence_key(room_key), ttl)
+    redis.call('pexpire', roster_key(room_key), ttl)
 end
 
 -- destroy deletes every key of the room.
@@ -42,7 +87,7 @@ local function destroy(room_key, users_key)
     for _, id in ipairs(ids) do
         redis.call('del', member_key(room_key, id))
     end
-    redis.call('del', room_key, users_key, presence_key(room_key))
+    redis.call('del', room_key, users_key, presence_key(room_key), roster_key(room_key))
 end
 
 -- closed_key is the key that remembers a closed room.
