@@ -303,7 +303,7 @@ func (s *Server) CountSockets(yield func(namespace, transport string, n int)) {
 	for _, n := range nsps {
 		var polling, websocket int
 		n.smu.RLock()
-		for sock := range n.sockets {
+		for _, sock := range n.sockets {
 			if sock.conn.wsActive.Load() {
 				websocket++
 			} else {

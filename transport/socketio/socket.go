@@ -34,11 +34,12 @@ type Socket struct {
 	mu               sync.Mutex
 	state            socketState
 	killAfterConnect bool
-	closing          bool // DisconnectRoom scheduled the disconnection
-	connectedRan     bool // OnConnected ran (or was due): OnDisconnect pairs with it
-	rooms            map[string]struct{}
+	closing          bool         // DisconnectRoom scheduled the disconnection
+	connectedRan     bool         // OnConnected ran (or was due): OnDisconnect pairs with it
+	nidx             int32        // 1 + position in nsp.sockets; 0: not indexed
+	rooms            []socketRoom // joined rooms, in no order
 	data             any
-	values           map[any]any   // per-socket values set through Key
+	values           keyValues     // per-socket values set through Key
 	pending          []outMsg      // emitted while the connect handler runs
 	done             chan struct{} // created on demand by Context().Done()
 	afterFuncs       []*afterFunc  // registered through Context (context.AfterFunc)
@@ -90,20 +91,42 @@ func (s *Socket) join(rooms []string) (joined []string) {
 	if s.state == socketDisconnected || s.closing || len(rooms) == 0 {
 		return nil
 	}
-	if s.rooms == nil {
-		s.rooms = make(map[string]struct{}, len(rooms))
-	}
 	s.nsp.smu.Lock()
 	defer s.nsp.smu.Unlock()
 	for _, r := range rooms {
-		if _, ok := s.rooms[r]; ok {
+		if s.roomIndex(r) >= 0 {
 			continue
 		}
-		s.rooms[r] = struct{}{}
-		s.nsp.joinLocked(r, s)
+		s.rooms = append(s.rooms, socketRoom{name: r})
+		s.nsp.joinLocked(s, len(s.rooms)-1)
 		joined = append(joined, r)
 	}
 	return joined
+}
+
+// socketRoom is a room a socket joined.
+type socketRoom struct {
+	name string
+	pos  int32 // 1 + position in the namespace's list of the room; 0: not indexed
+}
+
+// roomIndex returns the index of room in s.rooms, or -1. s.mu or s.nsp.smu
+// must be held.
+func (s *Socket) roomIndex(room string) int {
+	for i := range s.rooms {
+		if s.rooms[i].name == room {
+			return i
+		}
+	}
+	return -1
+}
+
+// setRoomPos records the position of s in the list of room. s.nsp.smu
+// must be held for writing.
+func (s *Socket) setRoomPos(room string, pos int32) {
+	if i := s.roomIndex(room); i >= 0 {
+		s.rooms[i].pos = pos
+	}
 }
 
 // Leave removes the socket from rooms. With Config.OnLeave set, it calls it
@@ -121,11 +144,15 @@ func (s *Socket) leave(rooms []string) (left []string) {
 	s.nsp.smu.Lock()
 	defer s.nsp.smu.Unlock()
 	for _, r := range rooms {
-		if _, ok := s.rooms[r]; !ok {
+		i := s.roomIndex(r)
+		if i < 0 {
 			continue
 		}
-		delete(s.rooms, r)
-		s.nsp.leaveLocked(r, s)
+		s.nsp.leaveLocked(s, i)
+		last := len(s.rooms) - 1
+		s.rooms[i] = s.rooms[last]
+		s.rooms[last] = socketRoom{}
+		s.rooms = s.rooms[:last]
 		left = append(left, r)
 	}
 	if len(s.rooms) == 0 {
@@ -139,8 +166,8 @@ func (s *Socket) leave(rooms []string) (left []string) {
 func (s *Socket) Rooms() []string {
 	s.mu.Lock()
 	out := make([]string, 0, len(s.rooms))
-	for r := range s.rooms {
-		out = append(out, r)
+	for i := range s.rooms {
+		out = append(out, s.rooms[i].name) // not pos: see leaveLocked
 	}
 	s.mu.Unlock()
 	slices.Sort(out)
@@ -363,7 +390,7 @@ func (s *Socket) closeSocket(reason string, send bool) {
 	if send && prev == socketConnected {
 		s.conn.send(encodeMessage(sioDisconnect, s.nsp.name, -1, nil))
 	}
-	s.nsp.removeLocked(s, s.rooms)
+	s.nsp.removeLocked(s)
 	left := roomList(s.rooms)
 	s.rooms = nil
 	s.pending = nil
@@ -406,7 +433,7 @@ func (s *Socket) markClosing() bool {
 	case socketConnected:
 		if !s.closing {
 			s.closing = true
-			s.nsp.removeLocked(s, s.rooms)
+			s.nsp.removeLocked(s)
 		}
 	}
 	return true
@@ -463,14 +490,14 @@ func (s *Socket) onAck(p *socketPacket) {
 	}
 }
 
-// roomList returns the keys of rooms.
-func roomList(rooms map[string]struct{}) []string {
+// roomList returns the names of rooms.
+func roomList(rooms []socketRoom) []string {
 	if len(rooms) == 0 {
 		return nil
 	}
 	out := make([]string, 0, len(rooms))
-	for r := range rooms {
-		out = append(out, r)
+	for i := range rooms {
+		out = append(out, rooms[i].name) // not pos: see leaveLocked
 	}
 	return out
 }
