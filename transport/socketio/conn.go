@@ -76,9 +76,11 @@ type conn struct {
 	postActive bool
 	linger     *time.Timer
 
-	// Heartbeat.
-	hb           *time.Timer
+	// Heartbeat (see heartbeats): hbDue is when the next step is due;
+	// hbTick and hbPos, guarded by srv.hb.mu, file the connection there.
 	hbDue        time.Time
+	hbTick       int64
+	hbPos        int32
 	awaitingPong bool
 
 	// Connect timeout: armed while no socket of the session is connected.
@@ -122,9 +124,8 @@ func (c *conn) start() {
 	if c.state != stateOpen {
 		return
 	}
-	d := c.srv.cfg.PingInterval
-	c.hbDue = time.Now().Add(d)
-	c.hb = time.AfterFunc(d, c.onHeartbeat)
+	c.hbDue = time.Now().Add(c.srv.cfg.PingInterval)
+	c.srv.hb.schedule(c, c.hbDue)
 	if c.connected == 0 {
 		c.armConnectTimeoutLocked()
 	}
@@ -145,28 +146,30 @@ func (c *conn) armConnectTimeoutLocked() {
 	c.connTimer = c.srv.afterFunc(t, func() { c.onConnectTimeout(gen) })
 }
 
-func (c *conn) onHeartbeat() {
+// onHeartbeat runs the heartbeat step of c that is due at now: it closes a
+// connection whose pong did not come in time, or sends a ping. It runs on
+// the heartbeat scheduler's goroutine, which it must not hold up: the close
+// runs on a goroutine of its own (it runs OnDisconnect handlers).
+func (c *conn) onHeartbeat(now time.Time) {
 	c.mu.Lock()
 	if c.state != stateOpen {
 		c.mu.Unlock()
 		return
 	}
-	now := time.Now()
-	if d := c.hbDue.Sub(now); d > 0 {
-		// A pong re-armed the timer while this run was pending.
-		c.hb.Reset(d)
+	if c.hbDue.After(now) {
+		// A pong moved the deadline after this run took c.
+		c.srv.hb.schedule(c, c.hbDue)
 		c.mu.Unlock()
 		return
 	}
 	if c.awaitingPong {
 		c.mu.Unlock()
-		c.closeWith("ping timeout", closeNotify)
+		go c.closeWith("ping timeout", closeNotify)
 		return
 	}
 	c.awaitingPong = true
-	d := c.srv.cfg.PingTimeout
-	c.hbDue = now.Add(d)
-	c.hb.Reset(d)
+	c.hbDue = now.Add(c.srv.cfg.PingTimeout)
+	c.srv.hb.schedule(c, c.hbDue)
 	c.sendLocked(pingPacket)
 	c.mu.Unlock()
 }
@@ -175,9 +178,8 @@ func (c *conn) onPong() {
 	c.mu.Lock()
 	if c.state == stateOpen && c.awaitingPong {
 		c.awaitingPong = false
-		d := c.srv.cfg.PingInterval
-		c.hbDue = time.Now().Add(d)
-		c.hb.Reset(d)
+		c.hbDue = time.Now().Add(c.srv.cfg.PingInterval)
+		c.srv.hb.schedule(c, c.hbDue)
 	}
 	c.mu.Unlock()
 }
@@ -297,9 +299,7 @@ func (c *conn) closeWith(reason string, mode closeMode) {
 	}
 	c.state = stateClosed
 	c.srv.count.Add(-1)
-	if c.hb != nil {
-		c.hb.Stop()
-	}
+	c.srv.hb.unschedule(c)
 	if c.connTimer != nil {
 		c.connTimer.Stop()
 		c.connTimer = nil

@@ -157,7 +157,7 @@ func lifecycleKill(t *testing.T, c *conn, cl *lcClient, method string) {
 		c.awaitingPong = true
 		c.hbDue = time.Now().Add(-time.Second)
 		c.mu.Unlock()
-		go c.onHeartbeat()
+		go c.onHeartbeat(time.Now())
 	case killShutdownConn:
 		// What Server.Shutdown does to each session.
 		go c.shutdown()

@@ -178,6 +178,8 @@ type Server struct {
 
 	// writeTimeout bounds a single WebSocket write (see the constant).
 	writeTimeout time.Duration
+	// hb runs the heartbeats of all the sessions.
+	hb *heartbeats
 	// afterFunc starts the connect timeout timers (time.AfterFunc; tests
 	// replace it to fire them on demand).
 	afterFunc func(time.Duration, func()) stopper
@@ -240,6 +242,7 @@ func NewServer(cfg Config) *Server {
 		sessions:           make(map[string]*conn),
 		nsps:               make(map[string]*Namespace),
 		writeTimeout:       writeTimeout,
+		hb:                 newHeartbeats(cfg.PingInterval, cfg.PingTimeout),
 		afterFunc:          func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) },
 		rateLimitedPayload: rl,
 	}
