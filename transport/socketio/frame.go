@@ -66,7 +66,7 @@ func (s *Socket) writeShared(f *sharedFrame) error {
 	defer s.mu.Unlock()
 	switch s.state {
 	case socketConnecting:
-		s.pending = append(s.pending, f.msg)
+		s.queuePendingLocked(f.msg)
 		return nil
 	case socketConnected:
 		if err := s.conn.sendShared(f); err != nil {

@@ -431,7 +431,7 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 			return
 		}
 		s.state = socketDisconnected
-		s.pending = nil
+		s.takePendingLocked()
 		n.removeLocked(s)
 		left := roomList(s.rooms)
 		s.rooms = nil
@@ -468,10 +468,9 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		SID string `json:"sid"`
 	}{s.id})
 	c.send(encodeMessage(sioConnect, n.name, -1, sid))
-	for _, msg := range s.pending {
+	for _, msg := range s.takePendingLocked() {
 		c.send(msg.pkt, msg.atts...)
 	}
-	s.pending = nil
 	s.mu.Unlock()
 
 	if h := n.srv.hookConnected; h != nil {
