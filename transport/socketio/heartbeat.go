@@ -37,16 +37,20 @@ func newHeartbeats(pingInterval, pingTimeout time.Duration) *heartbeats {
 	return &heartbeats{tick: tick, base: time.Now(), slots: make(map[int64][]*conn)}
 }
 
-// tickOf returns the first tick at or after t (never 0).
-func (h *heartbeats) tickOf(t time.Time) int64 {
-	d := t.Sub(h.base)
-	k := int64((d + h.tick - 1) / h.tick)
+// now returns the scheduler's clock: nanoseconds since base, on the
+// monotonic clock.
+func (h *heartbeats) now() int64 { return int64(time.Since(h.base)) }
+
+// tickOf returns the first tick at or after t, a time of h.now's clock
+// (never 0).
+func (h *heartbeats) tickOf(t int64) int64 {
+	k := (t + int64(h.tick) - 1) / int64(h.tick)
 	return max(k, 1)
 }
 
 // schedule files c under the tick of due, moving it if it was filed under
 // another one. c.mu must be held.
-func (h *heartbeats) schedule(c *conn, due time.Time) {
+func (h *heartbeats) schedule(c *conn, due int64) {
 	k := h.tickOf(due)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -65,7 +69,7 @@ func (h *heartbeats) schedule(c *conn, due time.Time) {
 // armLocked sets the timer for tick k. h.mu must be held.
 func (h *heartbeats) armLocked(k int64) {
 	h.next = k
-	d := h.base.Add(time.Duration(k) * h.tick).Sub(time.Now())
+	d := time.Duration(k)*h.tick - time.Duration(h.now())
 	if h.timer == nil {
 		h.timer = time.AfterFunc(d, h.run)
 	} else {
@@ -104,8 +108,8 @@ func (h *heartbeats) removeLocked(c *conn) {
 // heartbeat step; it re-arms the timer for the earliest tick still filed,
 // if any.
 func (h *heartbeats) run() {
-	now := time.Now()
-	cur := int64(now.Sub(h.base) / h.tick)
+	now := h.now()
+	cur := now / int64(h.tick)
 	var due []*conn
 	var next int64
 	h.mu.Lock()

@@ -676,8 +676,9 @@ var keptHeaders = [...]string{"Authorization", "Cookie", "Forwarded", "Origin", 
 // requestInfo keeps, compactly, what the application may need from the
 // request that opened a session: method, URI, proto, host, remote address,
 // TLS state and the keptHeaders. The strings are copied into one packed
-// string (each field preceded by its length as a uvarint; a kept header
-// value by the index of its name in keptHeaders too), so that nothing of
+// string (after the session id, preceded by its length in a byte, each
+// field preceded by its length as a uvarint; a kept header value by the
+// index of its name in keptHeaders too), so that nothing of
 // the HTTP server's request (its header map, its request line) stays
 // reachable from the session and the session holds one allocation for all
 // of them. Request decodes it on demand.
@@ -693,14 +694,15 @@ func requestURI(r *http.Request) string {
 	return r.RequestURI
 }
 
-func newRequestInfo(r *http.Request) requestInfo {
+// newRequestInfo packs r and the session id sid, which sid returns.
+func newRequestInfo(r *http.Request, sid string) requestInfo {
 	host := r.Host
 	if len(host) > maxHeaderKept {
 		host = ""
 	}
 	uri := requestURI(r)
 	fields := [...]string{r.Method, uri, r.Proto, host, r.RemoteAddr}
-	n := 0
+	n := 1 + len(sid)
 	for _, f := range fields {
 		n += binary.MaxVarintLen64 + len(f)
 	}
@@ -712,6 +714,8 @@ func newRequestInfo(r *http.Request) requestInfo {
 		}
 	}
 	b := make([]byte, 0, n)
+	b = append(b, byte(len(sid)))
+	b = append(b, sid...)
 	for _, f := range fields {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
@@ -745,10 +749,21 @@ func nextPacked(p string) (field, rest string) {
 	return p[n : n+int(l)], p[n+int(l):]
 }
 
+// sid returns the session id packed with the request.
+func (ri *requestInfo) sid() string {
+	if ri.packed == "" {
+		return ""
+	}
+	return ri.packed[1 : 1+int(ri.packed[0])]
+}
+
 // request rebuilds an *http.Request from the stored information.
 func (ri *requestInfo) request() *http.Request {
 	var f [5]string
 	p := ri.packed
+	if p != "" {
+		p = p[1+int(p[0]):] // the session id
+	}
 	for i := range f {
 		f[i], p = nextPacked(p)
 	}
