@@ -52,49 +52,58 @@ var (
 // a WebSocket, plus at most one WebSocket probing for an upgrade.
 type conn struct {
 	srv *Server
-	sid string
+	sid string // the start of req.packed, which holds it
 	req requestInfo
 
 	// ser runs the Socket.IO handlers of this connection one at a time.
 	ser serial
 
-	mu        sync.Mutex
-	state     connState
-	finalized bool
-	lingering bool
+	mu sync.Mutex
 
-	ws        *wsConn     // active WebSocket transport (nil while polling)
-	wsActive  atomic.Bool // ws was set: the session moved to WebSocket
-	probe     *wsConn     // WebSocket being upgraded to
-	probing   bool        // an upgrade is in progress (probe reserved)
-	upgrading bool        // the probe was answered: polling requests return at once
+	ws    *wsConn // active WebSocket transport (nil while polling)
+	probe *wsConn // WebSocket being upgraded to
 
 	// Polling transport.
-	queue      [][]byte
-	wake       chan struct{}
-	getActive  bool
-	postActive bool
-	linger     *time.Timer
+	queue [][]byte
+	wake  chan struct{}
 
-	// Heartbeat.
-	hb           *time.Timer
-	hbDue        time.Time
-	awaitingPong bool
+	// timer is the connect timeout while the session is open (armed while
+	// no socket of the session is connected; connGen identifies the armed
+	// one), then the polling linger once it is closed (closeLingerMode).
+	timer stopper
 
-	// Connect timeout: armed while no socket of the session is connected.
-	connTimer stopper
-	connGen   uint32 // identifies the armed connTimer
-	connected int32  // sockets in state socketConnected
+	// Heartbeat (see heartbeats): hbDue is when the next step is due, in
+	// srv.hb's clock; hbTick and hbPos, guarded by srv.hb.mu, file the
+	// connection there.
+	hbDue  int64
+	hbTick int64
 
 	// bucket limits the inbound packets; used by dispatch only.
 	bucket tokenBucket
 
 	sockets []*Socket
 	bin     *socketPacket // binary packet waiting for its attachments
+
+	wsActive  atomic.Bool // ws was set: the session moved to WebSocket
+	hbPos     int32
+	connGen   uint32 // identifies the armed connect timeout
+	connected int32  // sockets in state socketConnected
+
+	// The one-byte fields together, so that the struct fits a 256-byte
+	// size class.
+	state        connState
+	finalized    bool
+	lingering    bool
+	probing      bool // an upgrade is in progress (probe reserved)
+	upgrading    bool // the probe was answered: polling requests return at once
+	getActive    bool // polling
+	postActive   bool // polling
+	awaitingPong bool
 }
 
 func newConn(s *Server, r *http.Request) *conn {
-	c := &conn{srv: s, sid: newID(), req: newRequestInfo(r)}
+	c := &conn{srv: s, req: newRequestInfo(r, newID())}
+	c.sid = c.req.sid()
 	c.bucket.init(s.cfg.EventBurst)
 	return c
 }
@@ -122,9 +131,8 @@ func (c *conn) start() {
 	if c.state != stateOpen {
 		return
 	}
-	d := c.srv.cfg.PingInterval
-	c.hbDue = time.Now().Add(d)
-	c.hb = time.AfterFunc(d, c.onHeartbeat)
+	c.hbDue = c.srv.hb.now() + int64(c.srv.cfg.PingInterval)
+	c.srv.hb.schedule(c, c.hbDue)
 	if c.connected == 0 {
 		c.armConnectTimeoutLocked()
 	}
@@ -137,36 +145,38 @@ func (c *conn) armConnectTimeoutLocked() {
 	if t <= 0 || c.state != stateOpen {
 		return
 	}
-	if c.connTimer != nil {
-		c.connTimer.Stop()
+	if c.timer != nil {
+		c.timer.Stop()
 	}
 	c.connGen++
 	gen := c.connGen
-	c.connTimer = c.srv.afterFunc(t, func() { c.onConnectTimeout(gen) })
+	c.timer = c.srv.afterFunc(t, func() { c.onConnectTimeout(gen) })
 }
 
-func (c *conn) onHeartbeat() {
+// onHeartbeat runs the heartbeat step of c that is due at now: it closes a
+// connection whose pong did not come in time, or sends a ping. It runs on
+// the heartbeat scheduler's goroutine, which it must not hold up: the close
+// runs on a goroutine of its own (it runs OnDisconnect handlers).
+func (c *conn) onHeartbeat(now int64) {
 	c.mu.Lock()
 	if c.state != stateOpen {
 		c.mu.Unlock()
 		return
 	}
-	now := time.Now()
-	if d := c.hbDue.Sub(now); d > 0 {
-		// A pong re-armed the timer while this run was pending.
-		c.hb.Reset(d)
+	if c.hbDue > now {
+		// A pong moved the deadline after this run took c.
+		c.srv.hb.schedule(c, c.hbDue)
 		c.mu.Unlock()
 		return
 	}
 	if c.awaitingPong {
 		c.mu.Unlock()
-		c.closeWith("ping timeout", closeNotify)
+		go c.closeWith("ping timeout", closeNotify)
 		return
 	}
 	c.awaitingPong = true
-	d := c.srv.cfg.PingTimeout
-	c.hbDue = now.Add(d)
-	c.hb.Reset(d)
+	c.hbDue = now + int64(c.srv.cfg.PingTimeout)
+	c.srv.hb.schedule(c, c.hbDue)
 	c.sendLocked(pingPacket)
 	c.mu.Unlock()
 }
@@ -175,9 +185,8 @@ func (c *conn) onPong() {
 	c.mu.Lock()
 	if c.state == stateOpen && c.awaitingPong {
 		c.awaitingPong = false
-		d := c.srv.cfg.PingInterval
-		c.hbDue = time.Now().Add(d)
-		c.hb.Reset(d)
+		c.hbDue = c.srv.hb.now() + int64(c.srv.cfg.PingInterval)
+		c.srv.hb.schedule(c, c.hbDue)
 	}
 	c.mu.Unlock()
 }
@@ -206,9 +215,9 @@ func (c *conn) markConnected() bool {
 		return false
 	}
 	c.connected++
-	if c.connTimer != nil {
-		c.connTimer.Stop()
-		c.connTimer = nil
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
 		c.connGen++
 	}
 	c.mu.Unlock()
@@ -297,12 +306,10 @@ func (c *conn) closeWith(reason string, mode closeMode) {
 	}
 	c.state = stateClosed
 	c.srv.count.Add(-1)
-	if c.hb != nil {
-		c.hb.Stop()
-	}
-	if c.connTimer != nil {
-		c.connTimer.Stop()
-		c.connTimer = nil
+	c.srv.hb.unschedule(c)
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
 		c.connGen++
 	}
 	sockets := c.sockets
@@ -324,7 +331,7 @@ func (c *conn) closeWith(reason string, mode closeMode) {
 			finalizeNow = false
 			c.lingering = true
 			d := min(c.srv.cfg.PingTimeout, maxPollLinger)
-			c.linger = time.AfterFunc(d, c.finalize)
+			c.timer = time.AfterFunc(d, c.finalize)
 		case mode == closeNotify:
 			c.queue = append(c.queue, closePacket)
 		case c.getActive && len(c.queue) == 0:
@@ -382,9 +389,9 @@ func (c *conn) finalize() {
 		c.probe = nil
 		p.writeCloseLocked(ws.StatusNormalClosure)
 	}
-	if c.linger != nil {
-		c.linger.Stop()
-		c.linger = nil
+	if c.timer != nil {
+		c.timer.Stop() // the linger
+		c.timer = nil
 	}
 	c.signal()
 	c.mu.Unlock()

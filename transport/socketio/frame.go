@@ -69,7 +69,9 @@ func (s *Socket) writeShared(f *sharedFrame) error {
 	defer s.mu.Unlock()
 	switch s.state {
 	case socketConnecting:
-		s.pending = append(s.pending, f.msgs...)
+		for _, msg := range f.msgs {
+			s.queuePendingLocked(msg)
+		}
 		return nil
 	case socketConnected:
 		if err := s.conn.sendShared(f); err != nil {

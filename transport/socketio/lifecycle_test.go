@@ -155,9 +155,9 @@ func lifecycleKill(t *testing.T, c *conn, cl *lcClient, method string) {
 		// The heartbeat timer firing with a ping unanswered for too long.
 		c.mu.Lock()
 		c.awaitingPong = true
-		c.hbDue = time.Now().Add(-time.Second)
+		c.hbDue = c.srv.hb.now() - int64(time.Second)
 		c.mu.Unlock()
-		go c.onHeartbeat()
+		go c.onHeartbeat(c.srv.hb.now())
 	case killShutdownConn:
 		// What Server.Shutdown does to each session.
 		go c.shutdown()

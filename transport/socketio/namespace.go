@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"sync"
 )
 
@@ -121,9 +122,14 @@ type Namespace struct {
 	onAny         EventHandler
 	onRateLimited EventHandler
 
+	// The index of connected sockets and of rooms, guarded by smu. Lists
+	// are in no order; each socket keeps its position in them
+	// (Socket.nidx, socketRoom.pos), so that removing it is a swap with the
+	// last element rather than a search, and a member costs one pointer
+	// instead of a map entry.
 	smu     sync.RWMutex
-	sockets map[*Socket]struct{}
-	rooms   map[string]map[*Socket]struct{}
+	sockets []*Socket
+	rooms   map[string][]*Socket
 }
 
 func newNamespace(s *Server, name string) *Namespace {
@@ -131,8 +137,7 @@ func newNamespace(s *Server, name string) *Namespace {
 		srv:      s,
 		name:     name,
 		handlers: make(map[string]EventHandler),
-		sockets:  make(map[*Socket]struct{}),
-		rooms:    make(map[string]map[*Socket]struct{}),
+		rooms:    make(map[string][]*Socket),
 	}
 }
 
@@ -354,9 +359,7 @@ func (n *Namespace) members(room string) *[]*Socket {
 	if room != "" {
 		set = n.rooms[room]
 	}
-	for s := range set {
-		list = append(list, s)
-	}
+	list = append(list, set...)
 	n.smu.RUnlock()
 	*out = list
 	return out
@@ -374,41 +377,83 @@ func releaseMembers(p *[]*Socket) {
 // addLocked indexes a socket that just connected. s.mu must be held.
 func (n *Namespace) addLocked(s *Socket) {
 	n.smu.Lock()
-	n.sockets[s] = struct{}{}
-	for r := range s.rooms {
-		n.joinLocked(r, s)
+	if s.nidx == 0 {
+		n.sockets = append(n.sockets, s)
+		s.nidx = int32(len(n.sockets))
+	}
+	for i := range s.rooms {
+		n.joinLocked(s, i)
 	}
 	n.smu.Unlock()
 }
 
-// removeLocked drops a socket from the index. s.mu must be held.
-func (n *Namespace) removeLocked(s *Socket, rooms map[string]struct{}) {
+// removeLocked drops a socket from the index, its rooms included; it does
+// nothing for what is not indexed. s.mu must be held.
+func (n *Namespace) removeLocked(s *Socket) {
 	n.smu.Lock()
-	delete(n.sockets, s)
-	for r := range rooms {
-		n.leaveLocked(r, s)
+	if s.nidx != 0 {
+		j := int(s.nidx) - 1
+		last := len(n.sockets) - 1
+		if j != last {
+			t := n.sockets[last]
+			n.sockets[j] = t
+			t.nidx = int32(j + 1)
+		}
+		n.sockets[last] = nil
+		n.sockets = shrinkList(n.sockets[:last])
+		s.nidx = 0
+	}
+	for i := range s.rooms {
+		n.leaveLocked(s, i)
 	}
 	n.smu.Unlock()
 }
 
-// joinLocked adds s to room. n.smu must be held for writing.
-func (n *Namespace) joinLocked(room string, s *Socket) {
-	m := n.rooms[room]
-	if m == nil {
-		m = make(map[*Socket]struct{}, 1)
-		n.rooms[room] = m
+// joinLocked adds s to its room s.rooms[i] if it is not there yet. n.smu
+// must be held for writing, and s.mu.
+func (n *Namespace) joinLocked(s *Socket, i int) {
+	r := &s.rooms[i]
+	if r.pos != 0 {
+		return
 	}
-	m[s] = struct{}{}
+	l := append(n.rooms[r.name], s)
+	n.rooms[r.name] = l
+	r.pos = int32(len(l))
 }
 
-// leaveLocked removes s from room. n.smu must be held for writing.
-func (n *Namespace) leaveLocked(room string, s *Socket) {
-	if m := n.rooms[room]; m != nil {
-		delete(m, s)
-		if len(m) == 0 {
-			delete(n.rooms, room)
-		}
+// leaveLocked removes s from its room s.rooms[i] if it is there. n.smu
+// must be held for writing, and s.mu. The socket moved into its place has
+// its position updated, under n.smu only: positions are read and written
+// only with n.smu held for writing.
+func (n *Namespace) leaveLocked(s *Socket, i int) {
+	r := &s.rooms[i]
+	if r.pos == 0 {
+		return
 	}
+	l := n.rooms[r.name]
+	j := int(r.pos) - 1
+	last := len(l) - 1
+	if j != last {
+		t := l[last]
+		l[j] = t
+		t.setRoomPos(r.name, int32(j+1))
+	}
+	l[last] = nil
+	if last == 0 {
+		delete(n.rooms, r.name)
+	} else {
+		n.rooms[r.name] = shrinkList(l[:last])
+	}
+	r.pos = 0
+}
+
+// shrinkList gives back the memory of a list that emptied to a quarter of
+// its capacity.
+func shrinkList(l []*Socket) []*Socket {
+	if cap(l) > 16 && len(l) < cap(l)/4 {
+		return slices.Clone(l)
+	}
+	return l
 }
 
 // connect runs the CONNECT handshake of a client on this namespace. It runs
@@ -433,8 +478,8 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 			return
 		}
 		s.state = socketDisconnected
-		s.pending = nil
-		n.removeLocked(s, s.rooms)
+		s.takePendingLocked()
+		n.removeLocked(s)
 		left := roomList(s.rooms)
 		s.rooms = nil
 		fns := s.cancelLocked()
@@ -470,10 +515,9 @@ func (n *Namespace) connect(c *conn, auth []byte) {
 		SID string `json:"sid"`
 	}{s.id})
 	c.send(encodeMessage(sioConnect, n.name, -1, sid))
-	for _, msg := range s.pending {
+	for _, msg := range s.takePendingLocked() {
 		c.send(msg.pkt, msg.atts...)
 	}
-	s.pending = nil
 	s.mu.Unlock()
 
 	if h := n.srv.hookConnected; h != nil {

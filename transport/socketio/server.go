@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"log/slog"
 	"math"
@@ -177,6 +178,8 @@ type Server struct {
 
 	// writeTimeout bounds a single WebSocket write (see the constant).
 	writeTimeout time.Duration
+	// hb runs the heartbeats of all the sessions.
+	hb *heartbeats
 	// afterFunc starts the connect timeout timers (time.AfterFunc; tests
 	// replace it to fire them on demand).
 	afterFunc func(time.Duration, func()) stopper
@@ -239,6 +242,7 @@ func NewServer(cfg Config) *Server {
 		sessions:           make(map[string]*conn),
 		nsps:               make(map[string]*Namespace),
 		writeTimeout:       writeTimeout,
+		hb:                 newHeartbeats(cfg.PingInterval, cfg.PingTimeout),
 		afterFunc:          func(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) },
 		rateLimitedPayload: rl,
 	}
@@ -303,7 +307,7 @@ func (s *Server) CountSockets(yield func(namespace, transport string, n int)) {
 	for _, n := range nsps {
 		var polling, websocket int
 		n.smu.RLock()
-		for sock := range n.sockets {
+		for _, sock := range n.sockets {
 			if sock.conn.wsActive.Load() {
 				websocket++
 			} else {
@@ -670,18 +674,17 @@ const (
 var keptHeaders = [...]string{"Authorization", "Cookie", "Forwarded", "Origin", "User-Agent", "X-Forwarded-For", "X-Real-Ip"}
 
 // requestInfo keeps, compactly, what the application may need from the
-// request that opened a session: method, URI, host, remote address, TLS
-// state and the keptHeaders. Every string is copied, so that nothing of
+// request that opened a session: method, URI, proto, host, remote address,
+// TLS state and the keptHeaders. The strings are copied into one packed
+// string (after the session id, preceded by its length in a byte, each
+// field preceded by its length as a uvarint; a kept header value by the
+// index of its name in keptHeaders too), so that nothing of
 // the HTTP server's request (its header map, its request line) stays
-// reachable from the session.
+// reachable from the session and the session holds one allocation for all
+// of them. Request decodes it on demand.
 type requestInfo struct {
-	method     string
-	uri        string
-	proto      string
-	host       string
-	remoteAddr string
-	tls        *tls.ConnectionState
-	header     []string // canonical key, value, key, value...
+	packed string
+	tls    *tls.ConnectionState
 }
 
 func requestURI(r *http.Request) string {
@@ -691,34 +694,42 @@ func requestURI(r *http.Request) string {
 	return r.RequestURI
 }
 
-func newRequestInfo(r *http.Request) requestInfo {
-	ri := requestInfo{
-		method:     constOrClone(r.Method, http.MethodGet),
-		uri:        strings.Clone(requestURI(r)),
-		proto:      constOrClone(r.Proto, "HTTP/1.1", "HTTP/1.0", "HTTP/2.0"),
-		remoteAddr: strings.Clone(r.RemoteAddr),
-		tls:        r.TLS,
+// newRequestInfo packs r and the session id sid, which sid returns.
+func newRequestInfo(r *http.Request, sid string) requestInfo {
+	host := r.Host
+	if len(host) > maxHeaderKept {
+		host = ""
 	}
-	if len(r.Host) <= maxHeaderKept {
-		ri.host = strings.Clone(r.Host)
+	uri := requestURI(r)
+	fields := [...]string{r.Method, uri, r.Proto, host, r.RemoteAddr}
+	n := 1 + len(sid)
+	for _, f := range fields {
+		n += binary.MaxVarintLen64 + len(f)
 	}
-	n := 0
 	for _, k := range keptHeaders {
 		if vs := r.Header[k]; headerSize(vs) <= maxHeaderKept {
-			n += 2 * len(vs)
-		}
-	}
-	if n > 0 {
-		ri.header = make([]string, 0, n)
-		for _, k := range keptHeaders {
-			if vs := r.Header[k]; headerSize(vs) <= maxHeaderKept {
-				for _, v := range vs {
-					ri.header = append(ri.header, k, strings.Clone(v))
-				}
+			for _, v := range vs {
+				n += 1 + binary.MaxVarintLen64 + len(v)
 			}
 		}
 	}
-	return ri
+	b := make([]byte, 0, n)
+	b = append(b, byte(len(sid)))
+	b = append(b, sid...)
+	for _, f := range fields {
+		b = binary.AppendUvarint(b, uint64(len(f)))
+		b = append(b, f...)
+	}
+	for i, k := range keptHeaders {
+		if vs := r.Header[k]; headerSize(vs) <= maxHeaderKept {
+			for _, v := range vs {
+				b = append(b, byte(i))
+				b = binary.AppendUvarint(b, uint64(len(v)))
+				b = append(b, v...)
+			}
+		}
+	}
+	return requestInfo{packed: string(b), tls: r.TLS}
 }
 
 func headerSize(vs []string) int {
@@ -729,41 +740,62 @@ func headerSize(vs []string) int {
 	return n
 }
 
-// constOrClone returns the constant equal to s, if any, or a copy of s.
-func constOrClone(s string, consts ...string) string {
-	for _, c := range consts {
-		if s == c {
-			return c
-		}
+// next returns the field at the start of p and the rest of p.
+func nextPacked(p string) (field, rest string) {
+	l, n := binary.Uvarint([]byte(p[:min(len(p), binary.MaxVarintLen64)]))
+	if n <= 0 || uint64(len(p)-n) < l {
+		return "", ""
 	}
-	return strings.Clone(s)
+	return p[n : n+int(l)], p[n+int(l):]
+}
+
+// sid returns the session id packed with the request.
+func (ri *requestInfo) sid() string {
+	if ri.packed == "" {
+		return ""
+	}
+	return ri.packed[1 : 1+int(ri.packed[0])]
 }
 
 // request rebuilds an *http.Request from the stored information.
 func (ri *requestInfo) request() *http.Request {
-	u, err := url.ParseRequestURI(ri.uri)
+	var f [5]string
+	p := ri.packed
+	if p != "" {
+		p = p[1+int(p[0]):] // the session id
+	}
+	for i := range f {
+		f[i], p = nextPacked(p)
+	}
+	method, uri, proto, host, remoteAddr := f[0], f[1], f[2], f[3], f[4]
+	h := make(http.Header)
+	for len(p) > 0 {
+		k := int(p[0])
+		var v string
+		v, p = nextPacked(p[1:])
+		if k < len(keptHeaders) {
+			h[keptHeaders[k]] = append(h[keptHeaders[k]], v)
+		}
+	}
+	u, err := url.ParseRequestURI(uri)
 	if err != nil {
 		u = &url.URL{}
 	}
-	h := make(http.Header, len(ri.header)/2)
-	for i := 0; i+1 < len(ri.header); i += 2 {
-		h[ri.header[i]] = append(h[ri.header[i]], ri.header[i+1])
-	}
-	major, minor, ok := http.ParseHTTPVersion(ri.proto)
+	major, minor, ok := http.ParseHTTPVersion(proto)
 	if !ok {
 		major, minor = 1, 1
 	}
 	return &http.Request{
-		Method:     ri.method,
+		Method:     method,
 		URL:        u,
-		Proto:      ri.proto,
+		Proto:      proto,
 		ProtoMajor: major,
 		ProtoMinor: minor,
 		Header:     h,
 		Body:       http.NoBody,
-		Host:       ri.host,
-		RemoteAddr: ri.remoteAddr,
-		RequestURI: ri.uri,
+		Host:       host,
+		RemoteAddr: remoteAddr,
+		RequestURI: uri,
 		TLS:        ri.tls,
 	}
 }

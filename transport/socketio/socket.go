@@ -34,16 +34,58 @@ type Socket struct {
 	mu               sync.Mutex
 	state            socketState
 	killAfterConnect bool
-	closing          bool // DisconnectRoom scheduled the disconnection
-	connectedRan     bool // OnConnected ran (or was due): OnDisconnect pairs with it
-	rooms            map[string]struct{}
-	data             any
-	values           map[any]any   // per-socket values set through Key
-	pending          []outMsg      // emitted while the connect handler runs
-	done             chan struct{} // created on demand by Context().Done()
-	afterFuncs       []*afterFunc  // registered through Context (context.AfterFunc)
-	acks             map[uint64]func([]json.RawMessage)
-	nextAck          uint64
+	closing          bool         // DisconnectRoom scheduled the disconnection
+	connectedRan     bool         // OnConnected ran (or was due): OnDisconnect pairs with it
+	nidx             int32        // 1 + position in nsp.sockets; 0: not indexed
+	rooms            []socketRoom // joined rooms, in no order
+	values           keyValues    // per-socket values set through Key
+	afterFuncs       []afterFunc  // registered through Context (context.AfterFunc)
+	x                *socketExtra // what few sockets need, on demand (extra)
+}
+
+// socketExtra holds the state of a Socket that an idle socket usually does
+// not have, so that the Socket itself stays small: it is allocated on first
+// use and dropped when it is empty again (trimExtraLocked).
+type socketExtra struct {
+	pending []outMsg      // emitted while the connect handler runs
+	data    any           // SetData
+	done    chan struct{} // created on demand by Context().Done()
+	acks    map[uint64]func([]json.RawMessage)
+	nextAck uint64
+}
+
+// extra returns s.x, allocating it. s.mu must be held.
+func (s *Socket) extra() *socketExtra {
+	if s.x == nil {
+		s.x = &socketExtra{}
+	}
+	return s.x
+}
+
+// trimExtraLocked drops s.x if it holds nothing. s.mu must be held.
+func (s *Socket) trimExtraLocked() {
+	if x := s.x; x != nil && x.pending == nil && x.data == nil && x.done == nil && x.acks == nil && x.nextAck == 0 {
+		s.x = nil
+	}
+}
+
+// queuePendingLocked keeps msg for after the CONNECT packet. s.mu must be
+// held.
+func (s *Socket) queuePendingLocked(msg outMsg) {
+	x := s.extra()
+	x.pending = append(x.pending, msg)
+}
+
+// takePendingLocked returns and forgets the messages kept for after the
+// CONNECT packet. s.mu must be held.
+func (s *Socket) takePendingLocked() []outMsg {
+	if s.x == nil {
+		return nil
+	}
+	p := s.x.pending
+	s.x.pending = nil
+	s.trimExtraLocked()
+	return p
 }
 
 // ID returns the Socket.IO id of the socket: random, URL-safe and different
@@ -90,20 +132,42 @@ func (s *Socket) join(rooms []string) (joined []string) {
 	if s.state == socketDisconnected || s.closing || len(rooms) == 0 {
 		return nil
 	}
-	if s.rooms == nil {
-		s.rooms = make(map[string]struct{}, len(rooms))
-	}
 	s.nsp.smu.Lock()
 	defer s.nsp.smu.Unlock()
 	for _, r := range rooms {
-		if _, ok := s.rooms[r]; ok {
+		if s.roomIndex(r) >= 0 {
 			continue
 		}
-		s.rooms[r] = struct{}{}
-		s.nsp.joinLocked(r, s)
+		s.rooms = append(s.rooms, socketRoom{name: r})
+		s.nsp.joinLocked(s, len(s.rooms)-1)
 		joined = append(joined, r)
 	}
 	return joined
+}
+
+// socketRoom is a room a socket joined.
+type socketRoom struct {
+	name string
+	pos  int32 // 1 + position in the namespace's list of the room; 0: not indexed
+}
+
+// roomIndex returns the index of room in s.rooms, or -1. s.mu or s.nsp.smu
+// must be held.
+func (s *Socket) roomIndex(room string) int {
+	for i := range s.rooms {
+		if s.rooms[i].name == room {
+			return i
+		}
+	}
+	return -1
+}
+
+// setRoomPos records the position of s in the list of room. s.nsp.smu
+// must be held for writing.
+func (s *Socket) setRoomPos(room string, pos int32) {
+	if i := s.roomIndex(room); i >= 0 {
+		s.rooms[i].pos = pos
+	}
 }
 
 // Leave removes the socket from rooms. With Config.OnLeave set, it calls it
@@ -121,11 +185,15 @@ func (s *Socket) leave(rooms []string) (left []string) {
 	s.nsp.smu.Lock()
 	defer s.nsp.smu.Unlock()
 	for _, r := range rooms {
-		if _, ok := s.rooms[r]; !ok {
+		i := s.roomIndex(r)
+		if i < 0 {
 			continue
 		}
-		delete(s.rooms, r)
-		s.nsp.leaveLocked(r, s)
+		s.nsp.leaveLocked(s, i)
+		last := len(s.rooms) - 1
+		s.rooms[i] = s.rooms[last]
+		s.rooms[last] = socketRoom{}
+		s.rooms = s.rooms[:last]
 		left = append(left, r)
 	}
 	if len(s.rooms) == 0 {
@@ -139,8 +207,8 @@ func (s *Socket) leave(rooms []string) (left []string) {
 func (s *Socket) Rooms() []string {
 	s.mu.Lock()
 	out := make([]string, 0, len(s.rooms))
-	for r := range s.rooms {
-		out = append(out, r)
+	for i := range s.rooms {
+		out = append(out, s.rooms[i].name) // not pos: see leaveLocked
 	}
 	s.mu.Unlock()
 	slices.Sort(out)
@@ -180,8 +248,9 @@ func (s *Socket) EmitWithAck(event string, ack func(args []json.RawMessage), arg
 		s.mu.Unlock()
 		return ErrDisconnected
 	}
-	id := s.nextAck
-	s.nextAck++
+	x := s.extra()
+	id := x.nextAck
+	x.nextAck++
 	s.mu.Unlock()
 	msg, err := encodeEvent(s.nsp.name, event, int64(id), args)
 	if err != nil {
@@ -192,10 +261,11 @@ func (s *Socket) EmitWithAck(event string, ack func(args []json.RawMessage), arg
 		s.mu.Unlock()
 		return ErrDisconnected
 	}
-	if s.acks == nil {
-		s.acks = make(map[uint64]func([]json.RawMessage))
+	x = s.extra()
+	if x.acks == nil {
+		x.acks = make(map[uint64]func([]json.RawMessage))
 	}
-	s.acks[id] = ack
+	x.acks[id] = ack
 	s.mu.Unlock()
 	return s.writeEvent(event, msg)
 }
@@ -206,7 +276,7 @@ func (s *Socket) write(msg outMsg) error {
 	defer s.mu.Unlock()
 	switch s.state {
 	case socketConnecting:
-		s.pending = append(s.pending, msg)
+		s.queuePendingLocked(msg)
 		return nil
 	case socketConnected:
 		if err := s.conn.send(msg.pkt, msg.atts...); err != nil {
@@ -241,7 +311,8 @@ func (s *Socket) Disconnect() {
 // SetData and Data keep working and are independent of the Key values.
 func (s *Socket) SetData(v any) {
 	s.mu.Lock()
-	s.data = v
+	s.extra().data = v
+	s.trimExtraLocked()
 	s.mu.Unlock()
 }
 
@@ -251,7 +322,10 @@ func (s *Socket) SetData(v any) {
 func (s *Socket) Data() any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.data
+	if s.x == nil {
+		return nil
+	}
+	return s.x.data
 }
 
 // Context returns a context that is cancelled when the socket disconnects
@@ -271,13 +345,14 @@ func (c *socketContext) Done() <-chan struct{} {
 	s := (*Socket)(c)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.done == nil {
-		if s.state == socketDisconnected {
-			return closedChan
-		}
-		s.done = make(chan struct{})
+	if s.state == socketDisconnected {
+		return closedChan
 	}
-	return s.done
+	x := s.extra()
+	if x.done == nil {
+		x.done = make(chan struct{})
+	}
+	return x.done
 }
 
 func (c *socketContext) Err() error {
@@ -294,7 +369,14 @@ func (c *socketContext) Value(key any) any { return nil }
 
 func (c *socketContext) String() string { return "socketio.Socket.Context" }
 
-type afterFunc struct{ f func() }
+// afterFunc is a function registered through the socket's context; id,
+// unique in the process (afterFuncIDs), lets its stop function find it.
+type afterFunc struct {
+	id uint64
+	f  func()
+}
+
+var afterFuncIDs atomic.Uint64
 
 // AfterFunc lets context.AfterFunc and derived contexts (WithCancel,
 // WithTimeout...) wait for the socket without a watcher goroutine.
@@ -306,15 +388,18 @@ func (c *socketContext) AfterFunc(f func()) (stop func() bool) {
 		go f()
 		return func() bool { return false }
 	}
-	a := &afterFunc{f: f}
-	s.afterFuncs = append(s.afterFuncs, a)
+	id := afterFuncIDs.Add(1)
+	s.afterFuncs = append(s.afterFuncs, afterFunc{id: id, f: f})
 	s.mu.Unlock()
 	return func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		for i, x := range s.afterFuncs {
-			if x == a {
-				s.afterFuncs = append(s.afterFuncs[:i], s.afterFuncs[i+1:]...)
+		for i := range s.afterFuncs {
+			if s.afterFuncs[i].id == id {
+				s.afterFuncs = slices.Delete(s.afterFuncs, i, i+1)
+				if len(s.afterFuncs) == 0 {
+					s.afterFuncs = nil
+				}
 				return true
 			}
 		}
@@ -325,17 +410,18 @@ func (c *socketContext) AfterFunc(f func()) (stop func() bool) {
 // cancelLocked ends the socket's context. s.mu must be held and the state
 // already be socketDisconnected; the returned functions must be started
 // after unlocking.
-func (s *Socket) cancelLocked() []*afterFunc {
-	if s.done != nil && s.done != closedChan {
-		close(s.done)
-		s.done = closedChan
+func (s *Socket) cancelLocked() []afterFunc {
+	if s.x != nil && s.x.done != nil {
+		close(s.x.done)
+		s.x.done = nil // Done returns closedChan from now on
+		s.trimExtraLocked()
 	}
 	fns := s.afterFuncs
 	s.afterFuncs = nil
 	return fns
 }
 
-func runAfterFuncs(fns []*afterFunc) {
+func runAfterFuncs(fns []afterFunc) {
 	for _, a := range fns {
 		go a.f()
 	}
@@ -363,11 +449,13 @@ func (s *Socket) closeSocket(reason string, send bool) {
 	if send && prev == socketConnected {
 		s.conn.send(encodeMessage(sioDisconnect, s.nsp.name, -1, nil))
 	}
-	s.nsp.removeLocked(s, s.rooms)
+	s.nsp.removeLocked(s)
 	left := roomList(s.rooms)
 	s.rooms = nil
-	s.pending = nil
-	s.acks = nil
+	if s.x != nil {
+		s.x.pending = nil
+		s.x.acks = nil
+	}
 	fns := s.cancelLocked()
 	s.mu.Unlock()
 	s.nsp.srv.roomsLeft(s.nsp.name, left)
@@ -406,7 +494,7 @@ func (s *Socket) markClosing() bool {
 	case socketConnected:
 		if !s.closing {
 			s.closing = true
-			s.nsp.removeLocked(s, s.rooms)
+			s.nsp.removeLocked(s)
 		}
 	}
 	return true
@@ -454,23 +542,26 @@ func (s *Socket) onAck(p *socketPacket) {
 	if !p.HasID {
 		return
 	}
+	var cb func([]json.RawMessage)
 	s.mu.Lock()
-	cb := s.acks[p.ID]
-	delete(s.acks, p.ID)
+	if s.x != nil {
+		cb = s.x.acks[p.ID]
+		delete(s.x.acks, p.ID)
+	}
 	s.mu.Unlock()
 	if cb != nil {
 		s.nsp.runAck(s, cb, p.Args)
 	}
 }
 
-// roomList returns the keys of rooms.
-func roomList(rooms map[string]struct{}) []string {
+// roomList returns the names of rooms.
+func roomList(rooms []socketRoom) []string {
 	if len(rooms) == 0 {
 		return nil
 	}
 	out := make([]string, 0, len(rooms))
-	for r := range rooms {
-		out = append(out, r)
+	for i := range rooms {
+		out = append(out, rooms[i].name) // not pos: see leaveLocked
 	}
 	return out
 }

@@ -41,26 +41,28 @@ type wsConn struct {
 
 	// Read side: the reader goroutine, or whoever owns a polled connection
 	// (pst == pollBusy).
-	pre   []byte   // bytes read but not parsed yet (handshake leftovers, lead or in)
-	lead  [16]byte // reader goroutine: small frames (pings, pongs, short events) arrive in one read
-	hdr   [ws.MaxHeaderSize]byte
-	msgOp ws.OpCode
-	added bool    // registered with the poller's kernel object
-	terr  bool    // the reader stopped on a protocol error: "transport error"
-	in    *[]byte // polled: bytes of the burst, or of an incomplete frame
-	msg   *[]byte // polled: data message gathered from its fragments
-	rerr  error   // polled: the read error that ended the burst
+	pre  []byte   // bytes read but not parsed yet (handshake leftovers, lead or in)
+	lead [16]byte // reader goroutine: small frames (pings, pongs, short events) arrive in one read
+	hdr  [ws.MaxHeaderSize]byte
+	in   *[]byte // polled: bytes of the burst, or of an incomplete frame
+	msg  *[]byte // polled: data message gathered from its fragments
+	rerr error   // polled: the read error that ended the burst
 
 	// Polled connections only (poll == nil for the reader goroutine).
 	poll *poller
 	rc   syscall.RawConn
 	pid  uint64 // id in poll's table
 	pmu  sync.Mutex
+
+	// The one-byte fields together, so that the struct fits a 192-byte
+	// size class.
+	msgOp ws.OpCode // read side
+	added bool      // read side: registered with the poller's kernel object
+	terr  bool      // read side: the reader stopped on a protocol error: "transport error"
 	// Guarded by pmu.
 	pst     pollState
 	expired bool // the read timeout fired
-
-	// Guarded by c.mu (next to pmu's fields, for the struct's size).
+	// Guarded by c.mu.
 	closeSent bool
 	broken    bool
 	flushing  bool // a flusher goroutine writes pending
