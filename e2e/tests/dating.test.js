@@ -1,8 +1,9 @@
 // The dating core loop, driven by the official client: two strangers sign
 // up, connect to /queue and /video on two instances, queue, are paired,
 // get session:start for one channel, see the server's session:end, choose,
-// and learn the outcome together. The instances run with 2-second calls
-// and choice windows and a 1-second disconnect grace.
+// and learn the outcome together. The instances run with 2-second calls,
+// 5-second choice windows (long enough for a loaded machine to choose in
+// them) and a 1-second disconnect grace.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, afterEach, describe, test } from "node:test";
 
 import {
+  EVENT_TIMEOUT,
   T,
   api,
   assertConnectError,
@@ -17,6 +18,7 @@ import {
   disconnectAll,
   join,
   once,
+  sleep,
 } from "./helpers.js";
 
 afterEach(disconnectAll);
@@ -34,14 +36,20 @@ describe("sockets per member", () => {
     assertConnectError(await connectError(host.token), "TOO_MANY_SOCKETS");
     assertConnectError(await connectError(host.token, { header: true }), "TOO_MANY_SOCKETS");
 
-    // The refused sockets were never announced: after a lock toggle (which
-    // follows them on the same target), the first socket has seen exactly
-    // one user:connected per accepted socket.
+    // Each accepted socket is announced by its connected step, which may run
+    // after the client has its CONNECT reply: wait until the first socket
+    // has heard of all of them. The refused sockets were never announced:
+    // after a lock toggle (which follows the announcements on the same
+    // target), there is still exactly one user:connected per accepted socket.
+    const announced = () =>
+      sockets[0].rec.entries.filter((e) => e.event === "user:connected" && e.args[0]?.user?.id === host.userId).length;
+    for (const deadline = Date.now() + EVENT_TIMEOUT; announced() < MAX_SOCKETS; await sleep(20)) {
+      assert.ok(Date.now() < deadline, `only ${announced()} of ${MAX_SOCKETS} sockets announced`);
+    }
     const ack = await sockets[0].timeout(5_000).emitWithAck("room:toggle_lock");
     assert.deepEqual(ack, { ok: true, isLocked: true });
     await once(sockets[0], "room:lock_toggled");
-    const connected = sockets[0].rec.entries.filter((e) => e.event === "user:connected" && e.args[0]?.user?.id === host.userId);
-    assert.equal(connected.length, MAX_SOCKETS, "one user:connected per accepted socket");
+    assert.equal(announced(), MAX_SOCKETS, "one user:connected per accepted socket");
   });
 
   test("closing a socket frees its slot", T, async () => {

@@ -73,7 +73,7 @@ func TestE2E(t *testing.T) {
 		"DATABASE_URL":                   schemaURL(t),
 		"SIGNUP_BONUS_TOKENS":            "3",
 		"SESSION_DURATION_SECONDS":       "2",
-		"OPTIN_WINDOW_SECONDS":           "2",
+		"OPTIN_WINDOW_SECONDS":           "5",
 		"QUEUE_DISCONNECT_GRACE_SECONDS": "1",
 		"QUEUE_TICK_MS":                  "100",
 		"HIVE_WEBHOOK_SECRET":            e2eHiveSecret,
