@@ -43,7 +43,7 @@ func (l *RateLimiter) Allow(ctx context.Context, key string, limit int, window t
 	if window%time.Millisecond != 0 {
 		ms++
 	}
-	res, err := allowScript.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key}, ms).Int64Slice()
+	res, err := countScript.Run(ctx, l.client, []string{l.prefix + "ratelimit:" + key}, ms, 1).Int64Slice()
 	if err != nil {
 		return false, 0, storeError("rate limit", err)
 	}

@@ -23,7 +23,6 @@ var (
 	memberScript       = roomScript("room_member.lua")
 	membersScript      = roomScript("room_members.lua")
 
-	allowScript = goredis.NewScript(luaSource("ratelimit_allow.lua"))
 	countScript = goredis.NewScript(luaSource("ratelimit_count.lua"))
 )
 

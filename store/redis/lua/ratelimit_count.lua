@@ -1,5 +1,5 @@
--- Adds a batch of hits to a fixed window that starts at the key's first hit
--- (the counter of ratelimit_allow.lua).
+-- Adds hits (one for Allow, a batch for CountHits) to a fixed window that
+-- starts at the key's first hit.
 --
 -- KEYS[1]  counter, <prefix>ratelimit:<key>
 -- ARGV[1]  window in milliseconds
