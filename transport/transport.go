@@ -324,11 +324,7 @@ func (t *Transport) deliver(ev rv.Event) {
 		start := time.Now()
 		defer func() { m.ObserveDelivery(time.Since(start)) }()
 	}
-	if ev.Target == "" {
-		t.log.Warn("event without a target dropped", "namespace", ev.Namespace, "event", ev.Name)
-		return
-	}
-	ns := t.io.Lookup(ev.Namespace)
+	ns := t.targetNamespace(ev.Namespace, ev.Target, 1)
 	if ns == nil {
 		return
 	}
@@ -342,6 +338,17 @@ func (t *Transport) deliver(ev rv.Event) {
 	if ev.Disconnect {
 		ns.DisconnectRoom(ev.Target)
 	}
+}
+
+// targetNamespace returns the namespace n events for target are delivered
+// in, or nil: an event without a target is dropped (and logged), and an
+// unknown namespace is never created by a delivery.
+func (t *Transport) targetNamespace(namespace, target string, n int) *socketio.Namespace {
+	if target == "" {
+		t.log.Warn("events without a target dropped", "namespace", namespace, "events", n)
+		return nil
+	}
+	return t.io.Lookup(namespace)
 }
 
 // deliverBatch hands consecutive events of one target to the local sockets:
@@ -358,11 +365,7 @@ func (t *Transport) deliverBatch(evs []rv.Event) {
 			}
 		}()
 	}
-	if first.Target == "" {
-		t.log.Warn("events without a target dropped", "namespace", first.Namespace, "events", len(evs))
-		return
-	}
-	ns := t.io.Lookup(first.Namespace)
+	ns := t.targetNamespace(first.Namespace, first.Target, len(evs))
 	if ns == nil {
 		return
 	}

@@ -540,18 +540,14 @@ func (w *wsConn) clearReadTimeout() {
 }
 
 // expire runs when the read timeout fires.
+// A worker that owns the connection meanwhile sees expired before it
+// re-arms (rearm refuses an expired connection).
 func (w *wsConn) expire() {
 	w.pmu.Lock()
 	w.expired = true
 	w.timer = nil
-	armed := w.pst == pollArmed
-	if armed {
-		w.pst = pollBusy
-	}
 	w.pmu.Unlock()
-	if armed {
-		w.poll.enqueue(w)
-	}
+	w.schedule()
 }
 
 // unprepare undoes preparePoll for a connection that is closed before it
